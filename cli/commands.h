@@ -1,0 +1,39 @@
+// The `sloguard` subcommands. Each returns the process exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace sloguard::cli {
+
+struct ServeArgs {
+  std::string config_path;
+  std::string storage_path;  // overrides storage.path when set
+  std::string listen;        // overrides server.listen when set
+  std::string log_level = "info";
+};
+int run_serve(const ServeArgs& args);
+
+int run_validate(const std::string& config_path, bool quiet);
+
+struct LoadgenArgs {
+  std::string server = "http://127.0.0.1:8080";
+  double rate = 1000;          // events per second; 0 = as fast as possible
+  double duration = 0;         // seconds; 0 = until interrupted
+  int batch = 1000;            // events per request
+  int connections = 1;         // parallel keep-alive connections
+  bool incident = false;       // inject a burst of errors
+  double incident_after = 60;  // seconds from start
+  double incident_for = 300;   // seconds
+  double incident_error_ratio = 0.2;
+  std::vector<std::string> services;  // default: the services of the server's SLOs
+  std::string token_env;              // env var holding a bearer token with the ingest role
+  bool quiet = false;
+};
+int run_loadgen(const LoadgenArgs& args);
+
+}  // namespace sloguard::cli

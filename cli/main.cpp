@@ -1,0 +1,60 @@
+// sloguard: SLOs, error budgets and burn rates for teams that ship often.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  using namespace sloguard::cli;
+  CLI::App app{"sloguard: SLOs, error budgets, burn-rate alerts and release gates"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", SLOGUARD_VERSION);
+
+  ServeArgs serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the daemon: HTTP API, /metrics and the SLO evaluator");
+  serve_cmd->add_option("-c,--config", serve.config_path, "Config file (YAML)")->required()->envname("SLOGUARD_CONFIG");
+  serve_cmd->add_option("--storage.path", serve.storage_path, "Override storage.path (the RocksDB directory)");
+  serve_cmd->add_option("--listen", serve.listen, "Override server.listen (host:port)");
+  serve_cmd->add_option("--log-level", serve.log_level, "debug, info, warn or error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+
+  std::string validate_path;
+  bool validate_quiet = false;
+  auto* validate_cmd = app.add_subcommand("validate", "Check a config file; exit 0 when valid, 1 with every error");
+  validate_cmd->add_option("-c,--config", validate_path, "Config file (YAML)")->required();
+  validate_cmd->add_flag("-q,--quiet", validate_quiet, "Print only errors");
+
+  auto* version_cmd = app.add_subcommand("version", "Print the version");
+
+  LoadgenArgs lg;
+  auto* lg_cmd = app.add_subcommand(
+      "loadgen", "Send a synthetic request-metrics stream to a running sloguard (demos, benchmarks)");
+  lg_cmd->add_option("--server", lg.server, "sloguard base URL")->capture_default_str();
+  lg_cmd->add_option("--rate", lg.rate, "Events per second (0 = as fast as possible)")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  lg_cmd->add_option("--duration", lg.duration, "Seconds to run (0 = until interrupted)")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  lg_cmd->add_option("--batch", lg.batch, "Events per request")->capture_default_str()->check(CLI::Range(1, 100000));
+  lg_cmd->add_option("--connections", lg.connections, "Parallel connections")->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  lg_cmd->add_flag("--incident", lg.incident, "Inject a burst of 5xx errors into the first service");
+  lg_cmd->add_option("--incident-after", lg.incident_after, "Seconds before the incident starts")->capture_default_str();
+  lg_cmd->add_option("--incident-for", lg.incident_for, "Seconds the incident lasts")->capture_default_str();
+  lg_cmd->add_option("--incident-error-ratio", lg.incident_error_ratio, "Share of 5xx during the incident")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  lg_cmd->add_option("--service", lg.services, "Service to send for (repeatable; default: every SLO's service)");
+  lg_cmd->add_option("--token-env", lg.token_env, "Environment variable holding a bearer token (ingest role)");
+  lg_cmd->add_flag("-q,--quiet", lg.quiet, "Print only the summary");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*serve_cmd) return run_serve(serve);
+  if (*validate_cmd) return run_validate(validate_path, validate_quiet);
+  if (*version_cmd) {
+    std::cout << "sloguard " << SLOGUARD_VERSION << "\n";
+    return 0;
+  }
+  if (*lg_cmd) return run_loadgen(lg);
+  return 2;
+}

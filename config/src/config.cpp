@@ -1,0 +1,56 @@
+#include "sloguard/config/config.h"
+
+#include <algorithm>
+
+namespace sloguard::config {
+
+std::string_view role_name(Role r) {
+  switch (r) {
+    case Role::kRead: return "read";
+    case Role::kIngest: return "ingest";
+    case Role::kAdmin: return "admin";
+  }
+  return "unknown";
+}
+
+bool AuthToken::has_role(Role r) const {
+  return std::find(roles.begin(), roles.end(), r) != roles.end();
+}
+
+// The team's runbook: remaining > 75% normal; 50-75% review; 25-50% feature freeze;
+// < 25% emergency. Freeze and emergency block releases.
+std::vector<PolicyTier> Config::default_budget_policy() {
+  return {
+      {0.75, "normal", false},
+      {0.50, "review", false},
+      {0.25, "feature_freeze", true},
+      {-std::numeric_limits<double>::infinity(), "emergency", true},
+  };
+}
+
+const ServiceConfig* Config::find_service(std::string_view name) const {
+  for (const auto& s : services) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+const SloConfig* Config::find_slo(std::string_view name) const {
+  for (const auto& s : slos) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+std::string ConfigError::to_string() const {
+  std::string out = file;
+  if (line > 0) {
+    out += ":" + std::to_string(line);
+    if (column > 0) out += ":" + std::to_string(column);
+  }
+  out += ": ";
+  out += message;
+  return out;
+}
+
+}  // namespace sloguard::config

@@ -1,0 +1,170 @@
+// load_config_file / load_config_text: YAML parsing, the top-level keys, storage and
+// services. The larger sections live in server_section.cpp, slo_section.cpp and
+// policy_section.cpp.
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "sections.h"
+
+namespace sloguard::config {
+namespace detail {
+
+bool check_name(ErrorSink& errors, const Item& item, const std::string& name) {
+  if (name.empty()) {
+    errors.add(item.mark(), item.msg("must not be empty"));
+    return false;
+  }
+  bool ok = std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  });
+  if (!ok) {
+    errors.add(item.mark(), item.msg("\"" + name + "\" may contain only letters, digits, '.', '_' and '-'"));
+  }
+  return ok;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::ErrorSink;
+using detail::Fields;
+using detail::Item;
+
+// Returns the retention when it is valid, so SLO windows can be checked against it.
+std::optional<int64_t> parse_storage(ErrorSink& errors, const Item& item, StorageConfig& out) {
+  if (!expect_map(errors, item, "a mapping with path, retention")) return std::nullopt;
+  Fields f(errors, item, {"path", "retention"});
+  if (const Item* path = f.get("path")) {
+    if (auto text = read_scalar(errors, *path, "a directory path")) {
+      if (text->empty()) {
+        errors.add(path->mark(), path->msg("must not be empty"));
+      } else {
+        out.path = *text;
+      }
+    }
+  }
+  if (const Item* retention = f.get("retention")) {
+    auto ms = read_duration(errors, *retention);
+    if (!ms) return std::nullopt;
+    if (*ms <= 0) {
+      errors.add(retention->mark(), retention->msg("retention must be longer than 0, got \"" +
+                                                   retention->node.Scalar() + "\""));
+      return std::nullopt;
+    }
+    out.retention_ms = *ms;
+  }
+  return out.retention_ms;
+}
+
+void parse_evaluation_interval(ErrorSink& errors, const Item& item, Config& out) {
+  auto ms = read_duration(errors, item);
+  if (!ms) return;
+  if (*ms < 1000) {
+    errors.add(item.mark(), item.msg("must be at least 1s, got \"" + item.node.Scalar() + "\""));
+    return;
+  }
+  out.evaluation_interval_ms = *ms;
+}
+
+// Fills `out` with the valid services and `names` with every name written, valid or not.
+void parse_services(ErrorSink& errors, const Item& item, std::vector<ServiceConfig>& out,
+                    std::vector<std::string>& names) {
+  if (item.node.IsNull()) return;
+  if (!expect_list(errors, item, "a list of services like {name: checkout}")) return;
+  std::vector<int> lines;  // where each service in `out` starts
+  for (size_t i = 0; i < item.node.size(); ++i) {
+    Item s = item.element(i, item.node[i]);
+    if (!expect_map(errors, s, "a service like {name: checkout}")) continue;
+    Fields f(errors, s, {"name"});
+    const Item* name = f.require("name");
+    if (!name) continue;
+    auto text = read_scalar(errors, *name, "a service name");
+    if (!text) continue;
+    names.push_back(*text);
+    if (!detail::check_name(errors, *name, *text)) continue;
+    auto dup = std::find_if(out.begin(), out.end(), [&](const ServiceConfig& o) { return o.name == *text; });
+    if (dup != out.end()) {
+      errors.add(s.mark(), s.msg("duplicate service name \"" + *text + "\" (first at line " +
+                                 std::to_string(lines[dup - out.begin()]) + ")"));
+      continue;
+    }
+    lines.push_back(s.mark().line + 1);
+    out.push_back(ServiceConfig{*text});
+  }
+}
+
+void parse_root(ErrorSink& errors, const YAML::Node& root, Config& config) {
+  const Item item{"", root, YAML::Mark::null_mark()};
+  if (root.IsNull()) {
+    // An empty file is more likely a truncated write than a wish to run no SLOs at all.
+    errors.add(YAML::Mark::null_mark(), "the config is empty: expected a mapping with server, storage, "
+                                        "evaluation_interval, services, slos, budget_policy");
+    return;
+  }
+  if (!expect_map(errors, item, "a mapping with server, storage, evaluation_interval, services, slos, "
+                                "budget_policy")) {
+    return;
+  }
+  Fields f(errors, item, {"server", "storage", "evaluation_interval", "services", "slos", "budget_policy"});
+  if (const Item* server = f.get("server")) detail::parse_server(errors, *server, config.server);
+  std::optional<int64_t> retention = config.storage.retention_ms;
+  if (const Item* storage = f.get("storage")) retention = parse_storage(errors, *storage, config.storage);
+  if (const Item* interval = f.get("evaluation_interval")) parse_evaluation_interval(errors, *interval, config);
+  std::vector<std::string> service_names;
+  if (const Item* services = f.get("services")) {
+    parse_services(errors, *services, config.services, service_names);
+  }
+  if (const Item* slos = f.get("slos")) {
+    detail::parse_slos(errors, *slos, service_names, retention, config.slos);
+  }
+  if (const Item* policy = f.get("budget_policy")) {
+    detail::parse_budget_policy(errors, *policy, config.budget_policy);
+  }
+}
+
+LoadResult load(const std::string& yaml, const std::string& file, const std::string& source_path) {
+  ErrorSink errors(file);
+  auto config = std::make_shared<Config>();
+  config->source_path = source_path;
+  try {
+    YAML::Node root = YAML::Load(yaml);
+    parse_root(errors, root, *config);
+  } catch (const YAML::Exception& e) {
+    // Syntax errors; yaml-cpp's message describes the construct, never the file's content.
+    errors.add(e.mark, "YAML syntax error: " + e.msg);
+  }
+  LoadResult result;
+  result.errors = errors.take_sorted();
+  if (result.errors.empty()) result.config = std::move(config);
+  return result;
+}
+
+}  // namespace
+
+LoadResult load_config_file(const std::string& path) {
+  auto fail = [&](const std::string& why) {
+    LoadResult r;
+    r.errors.push_back(ConfigError{path, 0, 0, "cannot read config file: " + why});
+    return r;
+  };
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return fail("it is a directory");
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(errno != 0 ? std::strerror(errno) : "cannot open");
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) return fail(errno != 0 ? std::strerror(errno) : "read failed");
+  return load(text, path, path);
+}
+
+LoadResult load_config_text(const std::string& yaml, const std::string& file) {
+  return load(yaml, file, "");
+}
+
+}  // namespace sloguard::config

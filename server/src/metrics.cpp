@@ -1,0 +1,154 @@
+#include "metrics.h"
+
+#include <chrono>
+#include <prometheus/text_serializer.h>
+
+namespace sloguard::server {
+
+void GaugeRound::set(const prometheus::Labels& labels, double value) {
+  prometheus::Gauge* g;
+  if (auto it = current_.find(labels); it != current_.end()) {
+    g = it->second;
+  } else if (auto jt = next_.find(labels); jt != next_.end()) {
+    g = jt->second;
+  } else {
+    g = &family_.Add(labels);
+  }
+  g->Set(value);
+  next_[labels] = g;
+}
+
+void GaugeRound::finish() {
+  for (auto& [labels, g] : current_) {
+    if (!next_.count(labels)) family_.Remove(g);
+  }
+  current_ = std::move(next_);
+  next_.clear();
+}
+
+namespace {
+const std::vector<double> kHttpBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                          0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+}
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      events_ingested_(prometheus::BuildCounter()
+                           .Name("sloguard_events_ingested_total")
+                           .Help("Request events stored, weighted by count, per service.")
+                           .Register(*registry_)),
+      events_rejected_(prometheus::BuildCounter()
+                           .Name("sloguard_events_rejected_total")
+                           .Help("Request events in rejected batches, by the reason the batch was rejected.")
+                           .Register(*registry_)),
+      batches_rejected_(prometheus::BuildCounter()
+                            .Name("sloguard_ingest_batches_rejected_total")
+                            .Help("Ingest requests rejected, by reason.")
+                            .Register(*registry_)),
+      http_duration_(prometheus::BuildHistogram()
+                         .Name("sloguard_http_request_duration_seconds")
+                         .Help("HTTP API request duration, by method, route and status code.")
+                         .Register(*registry_)),
+      evaluation_duration_(prometheus::BuildHistogram()
+                               .Name("sloguard_evaluation_duration_seconds")
+                               .Help("Time to evaluate every SLO once.")
+                               .Register(*registry_)
+                               .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                                                0.25, 0.5, 1, 2.5, 5})),
+      evaluation_failures_(prometheus::BuildCounter()
+                               .Name("sloguard_evaluation_failures_total")
+                               .Help("SLO evaluations that failed (store errors).")
+                               .Register(*registry_)
+                               .Add({})),
+      last_evaluation_(prometheus::BuildGauge()
+                           .Name("sloguard_last_evaluation_timestamp_seconds")
+                           .Help("Unix time of the last completed evaluation round.")
+                           .Register(*registry_)
+                           .Add({})),
+      sli_ratio_(prometheus::BuildGauge()
+                     .Name("sloguard_slo_sli_ratio")
+                     .Help("Good / total events over the SLO window (absent without events).")
+                     .Register(*registry_)),
+      objective_(prometheus::BuildGauge()
+                     .Name("sloguard_slo_objective_ratio")
+                     .Help("The SLO objective as a fraction.")
+                     .Register(*registry_)),
+      budget_remaining_(prometheus::BuildGauge()
+                            .Name("sloguard_slo_error_budget_remaining_ratio")
+                            .Help("1 - consumed / allowed error budget over the SLO window; negative once overspent.")
+                            .Register(*registry_)),
+      burn_rate_(prometheus::BuildGauge()
+                     .Name("sloguard_slo_burn_rate")
+                     .Help("Error ratio over the window divided by (1 - objective); absent without events.")
+                     .Register(*registry_)),
+      policy_(prometheus::BuildGauge()
+                  .Name("sloguard_slo_policy_status")
+                  .Help("1 for the SLO's current budget policy status, 0 for the others.")
+                  .Register(*registry_)),
+      window_seconds_(prometheus::BuildGauge()
+                          .Name("sloguard_slo_window_seconds")
+                          .Help("Length of the SLO window.")
+                          .Register(*registry_)),
+      sli_events_(prometheus::BuildGauge()
+                      .Name("sloguard_slo_events")
+                      .Help("Events over the SLO window, by kind (good, bad, total).")
+                      .Register(*registry_)) {
+  prometheus::BuildGauge()
+      .Name("sloguard_build_info")
+      .Help("Build information; always 1.")
+      .Register(*registry_)
+      .Add({{"version", SLOGUARD_VERSION}})
+      .Set(1);
+}
+
+void Metrics::observe_request(const std::string& method, const std::string& route, int code, double seconds) {
+  http_duration_.Add({{"method", method}, {"route", route}, {"code", std::to_string(code)}}, kHttpBuckets)
+      .Observe(seconds);
+}
+
+void Metrics::events_ingested(const std::string& service, uint64_t n) {
+  events_ingested_.Add({{"service", service}}).Increment(static_cast<double>(n));
+}
+
+void Metrics::events_rejected(const std::string& reason, uint64_t events) {
+  batches_rejected_.Add({{"reason", reason}}).Increment();
+  events_rejected_.Add({{"reason", reason}}).Increment(static_cast<double>(events));
+}
+
+void Metrics::evaluation_done(double seconds, size_t failures) {
+  evaluation_duration_.Observe(seconds);
+  if (failures) evaluation_failures_.Increment(static_cast<double>(failures));
+  last_evaluation_.Set(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+void Metrics::publish(const std::vector<slo::SloStatus>& statuses, const std::vector<config::PolicyTier>& tiers) {
+  std::lock_guard<std::mutex> lock(publish_mu_);
+  for (const auto& s : statuses) {
+    const prometheus::Labels base{{"slo", s.name}, {"service", s.service}};
+    auto with = [&](const char* k, const std::string& v) {
+      prometheus::Labels l = base;
+      l.emplace(k, v);
+      return l;
+    };
+    objective_.set(base, s.objective);
+    window_seconds_.set(base, static_cast<double>(s.window_seconds));
+    if (s.ratio) sli_ratio_.set(base, *s.ratio);
+    if (s.budget.remaining_ratio) budget_remaining_.set(base, *s.budget.remaining_ratio);
+    sli_events_.set(with("kind", "good"), static_cast<double>(s.sli.good));
+    sli_events_.set(with("kind", "bad"), static_cast<double>(s.sli.bad()));
+    sli_events_.set(with("kind", "total"), static_cast<double>(s.sli.total));
+    for (const auto& w : s.burn_rates) {
+      if (w.burn_rate) burn_rate_.set(with("window", w.name), *w.burn_rate);
+    }
+    for (const auto& t : tiers) policy_.set(with("status", t.status), t.status == s.policy ? 1.0 : 0.0);
+  }
+  for (GaugeRound* r : {&sli_ratio_, &objective_, &budget_remaining_, &burn_rate_, &policy_, &window_seconds_, &sli_events_}) {
+    r->finish();
+  }
+}
+
+std::string Metrics::serialize() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace sloguard::server

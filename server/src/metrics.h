@@ -1,0 +1,64 @@
+// Every metric the daemon exposes, declared and registered once. Thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "sloguard/config/config.h"
+#include "sloguard/slo/engine.h"
+
+namespace sloguard::server {
+
+// A gauge family whose members are replaced wholesale each evaluation round: members not
+// set in a round are removed, so deleted SLOs and windows without data disappear from
+// /metrics instead of showing stale values or NaN.
+class GaugeRound {
+ public:
+  explicit GaugeRound(prometheus::Family<prometheus::Gauge>& family) : family_(family) {}
+  void set(const prometheus::Labels& labels, double value);
+  // Removes every member not set since the previous finish().
+  void finish();
+
+ private:
+  prometheus::Family<prometheus::Gauge>& family_;
+  std::map<prometheus::Labels, prometheus::Gauge*> current_, next_;
+};
+
+class Metrics {
+ public:
+  Metrics();
+
+  void observe_request(const std::string& method, const std::string& route, int code, double seconds);
+  void events_ingested(const std::string& service, uint64_t n);
+  void events_rejected(const std::string& reason, uint64_t events);
+  void evaluation_done(double seconds, size_t failures);
+  // Replaces the per-SLO gauges with this round's statuses.
+  void publish(const std::vector<slo::SloStatus>& statuses, const std::vector<config::PolicyTier>& tiers);
+
+  // Prometheus text exposition format 0.0.4.
+  std::string serialize() const;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& events_ingested_;
+  prometheus::Family<prometheus::Counter>& events_rejected_;
+  prometheus::Family<prometheus::Counter>& batches_rejected_;
+  prometheus::Family<prometheus::Histogram>& http_duration_;
+  prometheus::Histogram& evaluation_duration_;
+  prometheus::Counter& evaluation_failures_;
+  prometheus::Gauge& last_evaluation_;
+
+  std::mutex publish_mu_;
+  GaugeRound sli_ratio_, objective_, budget_remaining_, burn_rate_, policy_, window_seconds_, sli_events_;
+};
+
+}  // namespace sloguard::server

@@ -1,0 +1,187 @@
+// HTTP handlers of the API (DESIGN.md, "HTTP API").
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "server_impl.h"
+#include "slo_json.h"
+#include "sloguard/common/log.h"
+#include "sloguard/common/units.h"
+
+namespace sloguard::server {
+namespace {
+
+using json = nlohmann::json;
+
+void reply(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+void reply_error(httplib::Response& res, int status, const std::string& message, json extra = json::object()) {
+  extra["error"] = message;
+  reply(res, status, extra);
+}
+
+// The evaluation instant from ?at= (default: now). False after replying 400.
+bool read_at(const httplib::Request& req, httplib::Response& res, const Clock& clock, double& at) {
+  at = static_cast<double>(clock.now_ms()) / 1000.0;
+  if (!req.has_param("at")) return true;
+  auto parsed = parse_timestamp(req.get_param_value("at"));
+  if (!parsed.ok()) {
+    reply_error(res, 400, "at: " + parsed.status().message(), {{"field", "at"}});
+    return false;
+  }
+  at = *parsed;
+  return true;
+}
+
+}  // namespace
+
+void Server::Impl::install_routes() {
+  // Wraps a handler with authorization, error containment and the request-duration metric.
+  auto route = [this](const std::string& method, const std::string& pattern, const std::string& route_name,
+                      std::optional<config::Role> role, httplib::Server::Handler fn) {
+    httplib::Server::Handler h = [this, method, route_name, role, fn](const httplib::Request& req,
+                                                                      httplib::Response& res) {
+      const auto t0 = std::chrono::steady_clock::now();
+      bool allowed = true;
+      if (role) {
+        AuthDecision d = authorizer()->check(req.get_header_value("Authorization"), *role);
+        if (d.status != 200) {
+          allowed = false;
+          if (d.status == 401) res.set_header("WWW-Authenticate", "Bearer realm=\"sloguard\"");
+          reply_error(res, d.status, d.message);
+          log::info("request refused", {{"route", route_name}, {"status", std::to_string(d.status)},
+                                        {"token", d.token_name}, {"remote", req.remote_addr}});
+        }
+      }
+      if (allowed) {
+        try {
+          fn(req, res);
+        } catch (const std::exception& e) {
+          log::error("handler failed", {{"route", route_name}, {"error", e.what()}});
+          reply_error(res, 500, "internal error");
+        }
+      }
+      metrics.observe_request(method, route_name, res.status,
+                              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    };
+    if (method == "GET") {
+      http.Get(pattern, h);
+    } else if (method == "POST") {
+      http.Post(pattern, h);
+    } else if (method == "DELETE") {
+      http.Delete(pattern, h);
+    }
+  };
+  using config::Role;
+
+  route("POST", "/api/v1/events", "/api/v1/events", Role::kIngest,
+        [this](const httplib::Request& req, httplib::Response& res) {
+          auto cfg = config();
+          collector::IngestOutcome out = ingestor.ingest_json(*cfg, req.body);
+          if (out.ok) {
+            for (const auto& [service, n] : out.accepted_by_service) metrics.events_ingested(service, n);
+            reply(res, 202, {{"accepted", out.accepted}});
+            return;
+          }
+          metrics.events_rejected(collector::reject_reason_name(out.reason), out.event_objects);
+          const collector::FieldError& first = out.errors.front();
+          json body = {{"reason", collector::reject_reason_name(out.reason)}};
+          if (first.index >= 0) body["index"] = first.index;
+          if (!first.field.empty()) body["field"] = first.field;
+          if (first.byte_offset >= 0) body["offset"] = first.byte_offset;
+          json all = json::array();
+          for (const auto& e : out.errors) {
+            json item = {{"message", e.message}};
+            if (e.index >= 0) item["index"] = e.index;
+            if (!e.field.empty()) item["field"] = e.field;
+            all.push_back(std::move(item));
+          }
+          body["errors"] = std::move(all);
+          reply_error(res, out.reason == collector::RejectReason::kStorage ? 500 : 400, first.message, std::move(body));
+        });
+
+  route("GET", "/api/v1/slos", "/api/v1/slos", Role::kRead,
+        [this](const httplib::Request& req, httplib::Response& res) {
+          double at;
+          if (!read_at(req, res, clock, at)) return;
+          auto cfg = config();
+          const std::string service = req.get_param_value("service");
+          json list = json::array();
+          for (const auto& s : cfg->slos) {
+            if (!service.empty() && s.service != service) continue;
+            auto st = engine.evaluate(*cfg, s, at);
+            if (!st.ok()) {
+              reply_error(res, 500, "evaluating " + s.name + ": " + st.status().message());
+              return;
+            }
+            list.push_back(slo_status_json(*st));
+          }
+          reply(res, 200, {{"at", slo::align_to_minute(at)}, {"slos", std::move(list)}});
+        });
+
+  route("GET", R"(/api/v1/slos/([^/]+))", "/api/v1/slos/{name}", Role::kRead,
+        [this](const httplib::Request& req, httplib::Response& res) {
+          double at;
+          if (!read_at(req, res, clock, at)) return;
+          auto cfg = config();
+          const std::string name = req.matches[1];
+          const config::SloConfig* s = cfg->find_slo(name);
+          if (!s) {
+            reply_error(res, 404, "unknown SLO \"" + name + "\"");
+            return;
+          }
+          auto st = engine.evaluate(*cfg, *s, at);
+          if (!st.ok()) {
+            reply_error(res, 500, "evaluating " + name + ": " + st.status().message());
+            return;
+          }
+          reply(res, 200, slo_status_json(*st));
+        });
+
+  route("GET", "/healthz", "/healthz", std::nullopt,
+        [](const httplib::Request&, httplib::Response& res) { reply(res, 200, {{"status", "ok"}}); });
+
+  route("GET", "/readyz", "/readyz", std::nullopt, [this](const httplib::Request&, httplib::Response& res) {
+    if (ready) {
+      reply(res, 200, {{"status", "ready"}});
+    } else {
+      reply(res, 503, {{"status", "not ready"}});
+    }
+  });
+
+  route("GET", "/metrics", "/metrics", Role::kRead, [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics.serialize(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+
+  route("POST", "/-/reload", "/-/reload", Role::kAdmin, [this](const httplib::Request&, httplib::Response& res) {
+    auto result = reload_from_file();
+    if (!result.ok()) {
+      reply_error(res, 400, result.status().message());
+    } else if (!result->empty()) {
+      reply_error(res, 400, "config is invalid; the running config stays", {{"errors", *result}});
+    } else {
+      reply(res, 200, {{"status", "reloaded"}, {"slos", config()->slos.size()}});
+    }
+  });
+
+  // Errors httplib produces itself (no route, body too large) get a JSON body as well.
+  httplib::Server::HandlerWithResponse on_error = [this](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    if (res.status == 413) {
+      if (req.path == "/api/v1/events") metrics.events_rejected("too_large", 0);
+      reply_error(res, 413, "request body exceeds server.max_body_bytes (" +
+                                std::to_string(config()->server.max_body_bytes) + " bytes)");
+    } else if (res.status == 404) {
+      reply_error(res, 404, "no route for " + req.method + " " + req.path);
+    } else {
+      reply_error(res, res.status, "HTTP error " + std::to_string(res.status));
+    }
+    return httplib::Server::HandlerResponse::Handled;
+  };
+  http.set_error_handler(std::move(on_error));
+}
+
+}  // namespace sloguard::server

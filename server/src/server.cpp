@@ -1,0 +1,114 @@
+#include "sloguard/server/server.h"
+
+#include "server_impl.h"
+#include "sloguard/common/log.h"
+
+namespace sloguard::server {
+
+Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
+  if (!options.config) return Status::InvalidArgument("no config");
+  if (!options.store) {
+    store::StoreOptions so;
+    so.path = options.config->storage.path;
+    so.retention_ms = options.config->storage.retention_ms;
+    so.clock = options.clock;
+    auto st = store::open_rocksdb_store(so);
+    if (!st.ok()) return st.status();
+    options.store = std::move(st).value();
+  }
+  return std::unique_ptr<Server>(new Server(std::make_unique<Impl>(std::move(options))));
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) { impl_->install_routes(); }
+
+Server::~Server() { stop(); }
+
+Status Server::start() {
+  auto cfg = impl_->config();
+  const auto& host = cfg->server.listen_host;
+  impl_->http.set_payload_max_length(cfg->server.max_body_bytes);
+  int port = cfg->server.listen_port;
+  if (port == 0) {
+    port = impl_->http.bind_to_any_port(host);
+    if (port <= 0) return Status::IOError("cannot bind " + host + ":0");
+  } else if (!impl_->http.bind_to_port(host, port)) {
+    return Status::IOError("cannot bind " + host + ":" + std::to_string(port) +
+                           " (in use, or not an address of this machine)");
+  }
+  impl_->port = port;
+  impl_->http_thread = std::thread([this] { impl_->http.listen_after_bind(); });
+  if (impl_->run_evaluator) impl_->evaluator.start();
+  {
+    std::lock_guard<std::mutex> lock(impl_->stop_mu);
+    impl_->started = true;
+  }
+  impl_->ready = true;
+  log::info("sloguard listening", {{"address", host + ":" + std::to_string(port)},
+                                   {"slos", std::to_string(cfg->slos.size())},
+                                   {"storage", cfg->storage.path}});
+  return Status::OK();
+}
+
+int Server::port() const { return impl_->port; }
+
+void Server::wait() {
+  std::unique_lock<std::mutex> lock(impl_->stop_mu);
+  impl_->stop_cv.wait(lock, [this] { return impl_->stopped; });
+}
+
+void Server::stop() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->stop_mu);
+    if (impl_->stopped) return;
+    impl_->stopped = true;
+  }
+  impl_->ready = false;
+  impl_->evaluator.stop();
+  // httplib's stop() closes the listening socket; listen_after_bind() returns once the worker
+  // pool has finished the requests already accepted.
+  impl_->http.stop();
+  if (impl_->http_thread.joinable()) impl_->http_thread.join();
+  if (impl_->store) {
+    if (Status s = impl_->store->flush(); !s.ok()) log::error("flush at shutdown failed", {{"error", s.to_string()}});
+  }
+  bool was_started;
+  {
+    std::lock_guard<std::mutex> lock(impl_->stop_mu);
+    was_started = impl_->started;
+  }
+  if (was_started) log::info("sloguard stopped");
+  impl_->stop_cv.notify_all();
+}
+
+Result<std::vector<std::string>> Server::Impl::reload_from_file() {
+  auto current = config();
+  if (current->source_path.empty()) return Status::InvalidArgument("the running config was not loaded from a file");
+  auto loaded = config::load_config_file(current->source_path);
+  if (!loaded.ok()) {
+    std::vector<std::string> errors;
+    for (const auto& e : loaded.errors) errors.push_back(e.to_string());
+    log::warn("config reload rejected; keeping the running config",
+              {{"file", current->source_path}, {"errors", std::to_string(errors.size())}});
+    return errors;
+  }
+  const auto& next = *loaded.config;
+  if (next.storage.path != current->storage.path || next.server.listen_host != current->server.listen_host ||
+      next.server.listen_port != current->server.listen_port) {
+    log::warn("storage.path and server.listen changes take effect after a restart");
+  }
+  swap_config(loaded.config);
+  log::info("config reloaded", {{"file", current->source_path}, {"slos", std::to_string(next.slos.size())}});
+  return std::vector<std::string>{};
+}
+
+Result<std::vector<std::string>> Server::reload() { return impl_->reload_from_file(); }
+
+void Server::set_config(std::shared_ptr<const config::Config> cfg) { impl_->swap_config(std::move(cfg)); }
+
+std::shared_ptr<const config::Config> Server::config() const { return impl_->config(); }
+
+void Server::evaluate_now() { impl_->evaluator.run_once(); }
+
+store::Store& Server::store() { return *impl_->store; }
+
+}  // namespace sloguard::server

@@ -1,0 +1,111 @@
+#include <fnmatch.h>
+
+#include <algorithm>
+
+#include "sloguard/slo/source.h"
+
+namespace sloguard::slo {
+namespace {
+
+constexpr int64_t kMinute = 60;
+constexpr int64_t kHour = 3600;
+
+int64_t floor_to(int64_t t, int64_t step) { return t >= 0 ? t / step * step : -((-t + step - 1) / step) * step; }
+int64_t ceil_to(int64_t t, int64_t step) { return -floor_to(-t, step); }
+
+// Counts of the buckets of one series over [from, to), one slot per bucket.
+class BucketCounts {
+ public:
+  BucketCounts(int64_t from, int64_t to, int64_t step)
+      : from_(from), step_(step), slots_(static_cast<size_t>(std::max<int64_t>(0, (to - from) / step))) {}
+  int64_t from() const { return from_; }
+  int64_t to() const { return from_ + static_cast<int64_t>(slots_.size()) * step_; }
+  void add(int64_t bucket, const Counts& c) { slots_[static_cast<size_t>((bucket - from_) / step_)] += c; }
+  // Sum over the buckets in [a, b), both within range and aligned to the step.
+  Counts sum(int64_t a, int64_t b) const {
+    Counts c;
+    for (int64_t t = std::max(a, from_); t < std::min(b, to()); t += step_) c += slots_[static_cast<size_t>((t - from_) / step_)];
+    return c;
+  }
+
+ private:
+  int64_t from_;
+  int64_t step_;
+  std::vector<Counts> slots_;
+};
+
+}  // namespace
+
+Result<std::vector<Counts>> StoreSource::window_counts(const config::SloConfig& slo, int64_t at,
+                                                       std::span<const int64_t> windows) const {
+  std::vector<Counts> out(windows.size());
+  if (at % kMinute != 0) return Status::InvalidArgument("evaluation time must be a whole minute");
+  for (int64_t w : windows) {
+    if (w <= 0 || w % kMinute != 0) return Status::InvalidArgument("window lengths must be positive whole minutes");
+  }
+
+  // The series this SLI reads: the service's own series, or its endpoints matching the filter.
+  std::vector<store::SeriesId> series;
+  if (slo.sli.endpoint.empty()) {
+    if (auto id = store_.lookup_series({{"service", slo.service}})) series.push_back(*id);
+  } else {
+    for (const auto& s : store_.find_series("service", slo.service)) {
+      auto ep = s.labels.find("endpoint");
+      if (ep == s.labels.end() || s.labels.size() != 2) continue;
+      if (fnmatch(slo.sli.endpoint.c_str(), ep->second.c_str(), 0) == 0) series.push_back(s.id);
+    }
+  }
+  if (series.empty()) return out;
+
+  // Which windows read minutes only, which read hours plus minute edges.
+  int64_t short_max = 0, long_max = 0;
+  for (int64_t w : windows) {
+    int64_t& m = w < kHourScanFrom ? short_max : long_max;
+    m = std::max(m, w);
+  }
+  const int64_t tail_from = floor_to(at, kHour);  // minute edge at the end of long windows
+  const int64_t minute_from = std::min(at - short_max, long_max > 0 ? tail_from : at);
+  const int64_t hour_from = ceil_to(at - long_max, kHour);
+
+  const config::StatusMatcher& bad = slo.sli.bad_status;
+  Status failed;
+  auto to_counts = [&](const store::Rollup& r) {
+    uint64_t bad_events = 0;
+    for (const auto& [status, n] : r.by_status) {
+      if (bad.matches(static_cast<int>(status))) bad_events += n;
+    }
+    return Counts{r.total - std::min(bad_events, r.total), r.total};
+  };
+
+  for (store::SeriesId id : series) {
+    BucketCounts minutes(minute_from, at, kMinute);
+    Status s = store_.scan(id, store::Resolution::kMinute, minute_from, at,
+                           [&](int64_t b, const store::Rollup& r) { minutes.add(b, to_counts(r)); });
+    if (!s.ok()) return s;
+    BucketCounts hours(hour_from, std::max(hour_from, tail_from), kHour);
+    if (long_max > 0 && hour_from < tail_from) {
+      s = store_.scan(id, store::Resolution::kHour, hour_from, tail_from,
+                      [&](int64_t b, const store::Rollup& r) { hours.add(b, to_counts(r)); });
+      if (!s.ok()) return s;
+    }
+    for (size_t i = 0; i < windows.size(); ++i) {
+      const int64_t start = at - windows[i];
+      if (windows[i] < kHourScanFrom) {
+        out[i] += minutes.sum(start, at);
+        continue;
+      }
+      const int64_t head_to = ceil_to(start, kHour);  // <= tail_from, as the window spans >= 3h
+      // Head edge: minutes [start, head_to) before the first whole hour.
+      if (start < head_to) {
+        s = store_.scan(id, store::Resolution::kMinute, start, head_to,
+                        [&](int64_t, const store::Rollup& r) { out[i] += to_counts(r); });
+        if (!s.ok()) return s;
+      }
+      out[i] += hours.sum(head_to, tail_from);
+      out[i] += minutes.sum(tail_from, at);
+    }
+  }
+  return out;
+}
+
+}  // namespace sloguard::slo

@@ -1,0 +1,91 @@
+// The time-series store: rollups per series per minute and hour bucket, a persisted series
+// dictionary, and a small key-value state table. The RocksDB implementation is the only one
+// shipped; the interface exists so every other component is testable and stays free of
+// RocksDB headers.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sloguard/common/clock.h"
+#include "sloguard/common/status.h"
+#include "sloguard/store/rollup.h"
+
+namespace sloguard::store {
+
+using SeriesId = uint64_t;
+// A series is identified by its labels, e.g. {service=checkout, endpoint=/api/v1/pay}.
+using Labels = std::map<std::string, std::string>;
+
+enum class Resolution : int64_t { kMinute = 60, kHour = 3600 };
+inline int64_t seconds(Resolution r) { return static_cast<int64_t>(r); }
+
+struct SeriesInfo {
+  SeriesId id = 0;
+  Labels labels;
+};
+
+// One minute bucket's worth of data for one series, to be merged into the store.
+struct RollupDelta {
+  SeriesId series = 0;
+  int64_t minute_start = 0;  // Unix seconds, a multiple of 60
+  Rollup value;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Id of the series with exactly these labels; a new series is persisted (synchronously,
+  // before returning) and given the next id. Thread-safe. Never reads the rollups.
+  virtual Result<SeriesId> ensure_series(const Labels& labels) = 0;
+  // Series whose label `key` equals `value` (e.g. every series of service "checkout"), from
+  // the in-memory dictionary. Thread-safe.
+  virtual std::vector<SeriesInfo> find_series(std::string_view key, std::string_view value) const = 0;
+  // Id of the series with exactly these labels, if it exists. Thread-safe.
+  virtual std::optional<SeriesId> lookup_series(const Labels& labels) const = 0;
+
+  // Merges every delta into its minute bucket and its hour bucket, all in one atomic write:
+  // either all of it is stored or none. Returns only after the write is in the WAL.
+  // Thread-safe. Never reads.
+  virtual Status write_rollups(const std::vector<RollupDelta>& deltas) = 0;
+
+  // Calls visit(bucket_start, rollup) for each stored bucket of the series with
+  // from <= bucket_start < to, in time order. The Rollup reference is only valid during the
+  // call. Thread-safe.
+  using Visitor = std::function<void(int64_t bucket_start, const Rollup& value)>;
+  virtual Status scan(SeriesId series, Resolution res, int64_t from, int64_t to, const Visitor& visit) const = 0;
+
+  // State table (alerts, silences, deployments, outbox...): plain keys and values. Thread-safe.
+  virtual Status put_state(std::string_view key, std::string_view value) = 0;
+  virtual Result<std::optional<std::string>> get_state(std::string_view key) const = 0;
+  virtual Status delete_state(std::string_view key) = 0;
+  // Visits state entries whose key starts with prefix, in key order.
+  virtual Status scan_state(std::string_view prefix,
+                            const std::function<void(std::string_view key, std::string_view value)>& visit) const = 0;
+
+  // Flushes memtables to disk (used at shutdown and by tests).
+  virtual Status flush() = 0;
+  // Compacts every column family now, which drops data older than retention (tests, admin).
+  virtual Status compact() = 0;
+};
+
+struct StoreOptions {
+  std::string path;                              // directory; created if missing
+  int64_t retention_ms = 35LL * 86400 * 1000;    // Default: 35d. Buckets older are dropped by compaction.
+  const Clock* clock = &SystemClock::instance(); // Default: the system clock. Decides "older".
+  bool sync_writes = false;  // Default: false. The WAL is written before a write returns, so
+                             // acknowledged data survives kill -9; true also survives power loss.
+};
+
+// Opens (creating if needed) the RocksDB store at options.path. Fails with IOError when the
+// directory cannot be used or is locked by another process.
+Result<std::unique_ptr<Store>> open_rocksdb_store(const StoreOptions& options);
+
+}  // namespace sloguard::store

@@ -1,0 +1,20 @@
+// Retention for the rollup column families, enforced by compaction: a bucket whose end
+// (bucket_start + bucket length) is at or before now - retention is dropped, whether it is
+// a value or a merge operand. "now" is read from the clock once per compaction.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include <rocksdb/compaction_filter.h>
+
+#include "sloguard/common/clock.h"
+
+namespace sloguard::store {
+
+// clock must outlive every DB that uses the factory.
+std::shared_ptr<rocksdb::CompactionFilterFactory> make_retention_filter_factory(const Clock& clock,
+                                                                                int64_t retention_ms,
+                                                                                int64_t bucket_seconds);
+
+}  // namespace sloguard::store

@@ -1,0 +1,72 @@
+// RocksDbStore: the state table.
+#include <memory>
+#include <string>
+
+#include <rocksdb/iterator.h>
+
+#include "key_codec.h"
+#include "rocksdb_status.h"
+#include "rocksdb_store.h"
+
+namespace sloguard::store {
+namespace {
+
+bool is_internal(std::string_view key) { return key.starts_with(kSeriesKeyPrefix) || key.starts_with(kMetaKeyPrefix); }
+
+Status check_key(std::string_view key) {
+  if (key.empty()) return Status::InvalidArgument("state key must not be empty");
+  if (is_internal(key)) {
+    return Status::InvalidArgument("state key \"" + std::string(key) +
+                                   "\" is reserved (keys starting with series/ and meta/ are internal)");
+  }
+  return Status::OK();
+}
+
+rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
+
+}  // namespace
+
+Status RocksDbStore::put_state(std::string_view key, std::string_view value) {
+  if (Status s = check_key(key); !s.ok()) return s;
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  return from_rocksdb(db_->Put(wo, state_cf_, slice(key), slice(value)), "put state " + std::string(key));
+}
+
+Result<std::optional<std::string>> RocksDbStore::get_state(std::string_view key) const {
+  if (Status s = check_key(key); !s.ok()) return s;
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), state_cf_, slice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return from_rocksdb(s, "get state " + std::string(key));
+  return std::optional<std::string>(std::move(value));
+}
+
+Status RocksDbStore::delete_state(std::string_view key) {
+  if (Status s = check_key(key); !s.ok()) return s;
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  return from_rocksdb(db_->Delete(wo, state_cf_, slice(key)), "delete state " + std::string(key));
+}
+
+Status RocksDbStore::scan_state(std::string_view prefix,
+                                const std::function<void(std::string_view key, std::string_view value)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), state_cf_));
+  it->Seek(slice(prefix));
+  while (it->Valid()) {
+    std::string_view key(it->key().data(), it->key().size());
+    if (!key.starts_with(prefix)) break;
+    if (is_internal(key)) {
+      // Jump over the whole internal namespace ("series/..." < "series0").
+      std::string past(key.starts_with(kSeriesKeyPrefix) ? kSeriesKeyPrefix : kMetaKeyPrefix);
+      past.back() = '/' + 1;
+      it->Seek(past);
+      continue;
+    }
+    visit(key, std::string_view(it->value().data(), it->value().size()));
+    it->Next();
+  }
+  return from_rocksdb(it->status(), "scan state " + std::string(prefix));
+}
+
+}  // namespace sloguard::store

@@ -1,0 +1,87 @@
+#include "sloguard/slo/engine.h"
+
+#include <catch2/catch.hpp>
+#include <map>
+
+using namespace sloguard;
+
+namespace {
+
+// A Source that returns fixed counts per window length.
+class FixedSource final : public slo::Source {
+ public:
+  std::map<int64_t, slo::Counts> counts;
+  Result<std::vector<slo::Counts>> window_counts(const config::SloConfig&, int64_t,
+                                                 std::span<const int64_t> windows) const override {
+    std::vector<slo::Counts> out;
+    for (int64_t w : windows) out.push_back(counts.count(w) ? counts.at(w) : slo::Counts{});
+    return out;
+  }
+};
+
+std::shared_ptr<const config::Config> make_config() {
+  auto loaded = config::load_config_text(R"(
+services: [{name: checkout}]
+slos:
+  - {name: checkout-availability, service: checkout, objective: 99.5%, window: 30d, sli: {kind: availability}}
+)");
+  REQUIRE(loaded.ok());
+  return loaded.config;
+}
+
+}  // namespace
+
+TEST_CASE("burn-rate windows are the standard set plus the SLO window") {
+  CHECK(slo::burn_rate_windows(30 * 86400) ==
+        std::vector<int64_t>{300, 1800, 3600, 7200, 21600, 86400, 259200, 2592000});
+  CHECK(slo::burn_rate_windows(3 * 86400).size() == 7);  // 3d is already there
+  CHECK(slo::burn_rate_windows(90 * 60)[3] == 90 * 60);
+}
+
+TEST_CASE("DESIGN.md's example numbers: SLI, budget, burn rate and policy") {
+  auto cfg = make_config();
+  FixedSource src;
+  src.counts[30 * 86400] = {99512, 100000};
+  src.counts[3600] = {997, 1000};
+  slo::Engine engine(src);
+  auto st = engine.evaluate(*cfg, cfg->slos[0], 1767225600.9);
+  REQUIRE(st.ok());
+  CHECK(st->at == 1767225600);
+  CHECK(st->window == "30d");
+  CHECK(*st->ratio == Approx(0.99512).epsilon(1e-12));
+  CHECK(st->budget.allowed == Approx(500.0).epsilon(1e-12));
+  CHECK(st->budget.consumed == 488);
+  CHECK(*st->budget.remaining_ratio == Approx(0.024).epsilon(1e-9));
+  CHECK(st->policy == "emergency");
+  CHECK(st->block_releases);
+  for (const auto& w : st->burn_rates) {
+    if (w.seconds == 3600) CHECK(*w.burn_rate == Approx(0.6).epsilon(1e-12));
+    if (w.seconds == 2592000) CHECK(*w.burn_rate == Approx(0.976).epsilon(1e-12));
+    if (w.seconds == 300) CHECK_FALSE(w.burn_rate.has_value());  // no events: null, not 0 or NaN
+  }
+}
+
+TEST_CASE("no traffic gives null ratio, null remaining and the top policy tier") {
+  auto cfg = make_config();
+  FixedSource src;
+  slo::Engine engine(src);
+  auto st = engine.evaluate(*cfg, cfg->slos[0], 1767225600);
+  REQUIRE(st.ok());
+  CHECK_FALSE(st->ratio.has_value());
+  CHECK_FALSE(st->budget.remaining_ratio.has_value());
+  CHECK(st->budget.allowed == 0);
+  CHECK(st->policy == "normal");
+  CHECK_FALSE(st->block_releases);
+}
+
+TEST_CASE("policy tiers follow the runbook thresholds") {
+  auto tiers = config::Config::default_budget_policy();
+  CHECK(slo::policy_for(tiers, 1.0).status == "normal");
+  CHECK(slo::policy_for(tiers, 0.75).status == "normal");
+  CHECK(slo::policy_for(tiers, 0.7499).status == "review");
+  CHECK(slo::policy_for(tiers, 0.5).status == "review");
+  CHECK(slo::policy_for(tiers, 0.3).status == "feature_freeze");
+  CHECK(slo::policy_for(tiers, 0.3).block_releases);
+  CHECK(slo::policy_for(tiers, 0.1).status == "emergency");
+  CHECK(slo::policy_for(tiers, -3.0).status == "emergency");
+}

@@ -5,6 +5,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "json_error_locator.h"
 #include "sloguard/common/units.h"
 
 namespace sloguard::collector {
@@ -78,18 +79,20 @@ const char* reject_reason_name(RejectReason r) {
 
 IngestOutcome EventIngestor::ingest_json(const config::Config& cfg, std::string_view body) {
   IngestOutcome out;
-  json doc;
-  try {
-    doc = json::parse(body.begin(), body.end());
-  } catch (const json::parse_error& e) {
-    out.reason = RejectReason::kMalformedJson;
-    // nlohmann's byte is 1-based position of the offending character; report 0-based offset.
-    int64_t offset = e.byte > 0 ? static_cast<int64_t>(e.byte) - 1 : 0;
-    std::string what = e.what();
-    // Drop nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 5: " prefix.
-    if (auto pos = what.find("]"); pos != std::string::npos) what = what.substr(pos + 2);
-    out.errors.push_back(FieldError{-1, "", "malformed JSON at byte offset " + std::to_string(offset) + ": " + what,
-                                    offset});
+  json doc = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    // Parse again, only to say where and what: index and field when inside an event.
+    JsonErrorLocation loc = locate_json_error(body);
+    out.errors.push_back(FieldError{loc.events_index, loc.field, "", loc.byte_offset});
+    FieldError& e = out.errors.back();
+    if (loc.number_overflow && loc.events_index >= 0) {
+      out.reason = RejectReason::kInvalidField;
+      e.message = loc.path + ": must be a finite number (overflow at byte offset " + std::to_string(loc.byte_offset) + ")";
+    } else {
+      out.reason = RejectReason::kMalformedJson;
+      e.message = "malformed JSON at byte offset " + std::to_string(loc.byte_offset) +
+                  (loc.path.empty() ? "" : " (in " + loc.path + ")") + ": " + loc.what;
+    }
     return out;
   }
   auto fail_body = [&](std::string msg) {

@@ -53,8 +53,8 @@ std::optional<int64_t> parse_storage(ErrorSink& errors, const Item& item, Storag
     auto ms = read_duration(errors, *retention);
     if (!ms) return std::nullopt;
     if (*ms <= 0) {
-      errors.add(retention->mark(), retention->msg("retention must be longer than 0, got \"" +
-                                                   retention->node.Scalar() + "\""));
+      errors.add(retention->mark(),
+                 retention->msg("retention must be longer than 0, got \"" + retention->node.Scalar() + "\""));
       return std::nullopt;
     }
     out.retention_ms = *ms;
@@ -103,19 +103,23 @@ void parse_root(ErrorSink& errors, const YAML::Node& root, Config& config) {
   const Item item{"", root, YAML::Mark::null_mark()};
   if (root.IsNull()) {
     // An empty file is more likely a truncated write than a wish to run no SLOs at all.
-    errors.add(YAML::Mark::null_mark(), "the config is empty: expected a mapping with server, storage, "
-                                        "evaluation_interval, services, slos, budget_policy");
+    errors.add(YAML::Mark::null_mark(),
+               "the config is empty: expected a mapping with server, storage, "
+               "evaluation_interval, services, slos, budget_policy");
     return;
   }
-  if (!expect_map(errors, item, "a mapping with server, storage, evaluation_interval, services, slos, "
-                                "budget_policy")) {
+  if (!expect_map(errors, item,
+                  "a mapping with server, storage, evaluation_interval, services, slos, "
+                  "budget_policy")) {
     return;
   }
   Fields f(errors, item, {"server", "storage", "evaluation_interval", "services", "slos", "budget_policy"});
   if (const Item* server = f.get("server")) detail::parse_server(errors, *server, config.server);
   std::optional<int64_t> retention = config.storage.retention_ms;
   if (const Item* storage = f.get("storage")) retention = parse_storage(errors, *storage, config.storage);
-  if (const Item* interval = f.get("evaluation_interval")) parse_evaluation_interval(errors, *interval, config);
+  if (const Item* interval = f.get("evaluation_interval")) {
+    parse_evaluation_interval(errors, *interval, config);
+  }
   std::vector<std::string> service_names;
   if (const Item* services = f.get("services")) {
     parse_services(errors, *services, config.services, service_names);

@@ -1,6 +1,5 @@
 // The `budget_policy:` section: tiers of remaining error budget, highest first.
 #include <algorithm>
-#include <cmath>
 #include <limits>
 
 #include "sections.h"
@@ -74,7 +73,8 @@ void parse_budget_policy(ErrorSink& errors, const Item& item, std::vector<Policy
   const std::string kLastTier = "the last tier must have min_remaining: -inf so every budget has a status";
   if (item.node.IsNull() || (item.node.IsSequence() && item.node.size() == 0)) {
     errors.add(item.mark(), item.msg("must list at least one tier (leave budget_policy out for the "
-                                     "default); " + kLastTier));
+                                     "default); " +
+                                     kLastTier));
     return;
   }
   if (!expect_list(errors, item, "a list of tiers like {min_remaining: 75%, status: normal}")) return;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 
 #include "sections.h"
 
@@ -131,8 +132,8 @@ std::optional<std::string> secret_from_file(ErrorSink& errors, const Item& item)
   if (!in) return cannot_read(errno != 0 ? std::strerror(errno) : "cannot open");
   std::string secret{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   if (in.bad()) return cannot_read(errno != 0 ? std::strerror(errno) : "read failed");
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' ||
-                             secret.back() == ' ' || secret.back() == '\t')) {
+  while (!secret.empty() &&
+         (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' ' || secret.back() == '\t')) {
     secret.pop_back();
   }
   if (secret.empty()) {
@@ -228,7 +229,11 @@ void parse_server(ErrorSink& errors, const Item& item, ServerConfig& out) {
   Fields f(errors, item, {"listen", "max_body_bytes", "auth"});
   if (const Item* listen = f.get("listen")) parse_listen(errors, *listen, out);
   if (const Item* max_body = f.get("max_body_bytes")) parse_max_body_bytes(errors, *max_body, out);
-  if (const Item* auth = f.get("auth")) parse_auth(errors, *auth, out);
+  if (const Item* auth = f.get("auth")) {
+    Item sensitive = *auth;
+    sensitive.sensitive = true;
+    parse_auth(errors, sensitive, out);
+  }
 }
 
 }  // namespace sloguard::config::detail

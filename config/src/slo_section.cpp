@@ -1,7 +1,6 @@
 // The `slos:` section: objective, window and SLI of each SLO.
 #include <algorithm>
 #include <charconv>
-#include <cmath>
 
 #include "sections.h"
 #include "sloguard/common/units.h"
@@ -28,8 +27,7 @@ void parse_objective(ErrorSink& errors, const Item& item, SloConfig& out) {
   out.objective = *v;
 }
 
-void parse_window(ErrorSink& errors, const Item& item, std::optional<int64_t> retention_ms,
-                  SloConfig& out) {
+void parse_window(ErrorSink& errors, const Item& item, std::optional<int64_t> retention_ms, SloConfig& out) {
   auto ms = read_duration(errors, item);
   if (!ms) return;
   const std::string text = item.node.Scalar();
@@ -38,10 +36,9 @@ void parse_window(ErrorSink& errors, const Item& item, std::optional<int64_t> re
   } else if (*ms % kMinuteMs != 0) {
     errors.add(item.mark(), item.msg("window must be a whole number of minutes, got \"" + text + "\""));
   } else if (retention_ms && *ms > *retention_ms) {
-    errors.add(item.mark(), item.msg("window " + format_duration_ms(*ms) +
-                                     " is longer than storage.retention " +
-                                     format_duration_ms(*retention_ms) +
-                                     "; the store would not hold a whole window"));
+    errors.add(item.mark(),
+               item.msg("window " + format_duration_ms(*ms) + " is longer than storage.retention " +
+                        format_duration_ms(*retention_ms) + "; the store would not hold a whole window"));
   } else {
     out.window_ms = *ms;
     out.window_text = format_duration_ms(*ms);
@@ -81,9 +78,10 @@ void parse_sli(ErrorSink& errors, const Item& item, SliConfig& out) {
         out.kind = SliKind::kAvailability;
       } else {
         std::string_view suggestion = closest_match(*text, kKinds);
-        errors.add(kind->mark(), kind->msg("unknown SLI kind \"" + *text + "\"; " +
-                                           (suggestion.empty() ? "expected one of: " + join_names(kKinds)
-                                                               : "did you mean \"" + std::string(suggestion) + "\"?")));
+        errors.add(kind->mark(),
+                   kind->msg("unknown SLI kind \"" + *text + "\"; " +
+                             (suggestion.empty() ? "expected one of: " + join_names(kKinds)
+                                                 : "did you mean \"" + std::string(suggestion) + "\"?")));
       }
     }
   }

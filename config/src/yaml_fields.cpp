@@ -30,11 +30,11 @@ std::string Item::msg(std::string_view message) const {
 
 Item Item::child(std::string_view k, YAML::Node value, YAML::Mark key_mark) const {
   std::string p = path.empty() ? std::string(k) : path + "." + std::string(k);
-  return Item{std::move(p), std::move(value), key_mark};
+  return Item{std::move(p), std::move(value), key_mark, sensitive};
 }
 
 Item Item::element(size_t index, YAML::Node value) const {
-  return Item{path + "[" + std::to_string(index) + "]", std::move(value), YAML::Mark::null_mark()};
+  return Item{path + "[" + std::to_string(index) + "]", std::move(value), YAML::Mark::null_mark(), sensitive};
 }
 
 int edit_distance(std::string_view a, std::string_view b) {
@@ -82,30 +82,39 @@ std::string join_names(const std::vector<std::string_view>& names) {
   return out;
 }
 
-std::string describe(const YAML::Node& node) {
+std::string describe(const YAML::Node& node, bool sensitive) {
   switch (node.Type()) {
-    case YAML::NodeType::Scalar: return "\"" + node.Scalar() + "\"";
+    case YAML::NodeType::Scalar: return sensitive ? "a string" : "\"" + node.Scalar() + "\"";
     case YAML::NodeType::Sequence: return "a list";
     case YAML::NodeType::Map: return "a mapping";
     default: return "nothing";
   }
 }
 
+namespace {
+
+void report_expected(ErrorSink& errors, const Item& item, std::string_view what) {
+  errors.add(item.mark(),
+             item.msg("expected " + std::string(what) + ", got " + describe(item.node, item.sensitive)));
+}
+
+}  // namespace
+
 bool expect_map(ErrorSink& errors, const Item& item, std::string_view what) {
   if (item.node.IsMap()) return true;
-  errors.add(item.mark(), item.msg("expected " + std::string(what) + ", got " + describe(item.node)));
+  report_expected(errors, item, what);
   return false;
 }
 
 bool expect_list(ErrorSink& errors, const Item& item, std::string_view what) {
   if (item.node.IsSequence()) return true;
-  errors.add(item.mark(), item.msg("expected " + std::string(what) + ", got " + describe(item.node)));
+  report_expected(errors, item, what);
   return false;
 }
 
 std::optional<std::string> read_scalar(ErrorSink& errors, const Item& item, std::string_view what) {
   if (item.node.IsScalar()) return item.node.Scalar();
-  errors.add(item.mark(), item.msg("expected " + std::string(what) + ", got " + describe(item.node)));
+  report_expected(errors, item, what);
   return std::nullopt;
 }
 
@@ -120,22 +129,23 @@ std::optional<int64_t> read_duration(ErrorSink& errors, const Item& item) {
   return *ms;
 }
 
-Fields::Fields(ErrorSink& errors, const Item& map, std::vector<std::string_view> known,
-               std::string_view hint)
+Fields::Fields(ErrorSink& errors, const Item& map, std::vector<std::string_view> known, std::string_view hint)
     : errors_(errors), map_(map) {
   for (auto it = map.node.begin(); it != map.node.end(); ++it) {
     // Copies: yaml-cpp's iterator hands out a temporary pair.
     const YAML::Node key = it->first;
     const YAML::Node value = it->second;
     if (!key.IsScalar()) {
-      errors_.add(key.Mark(), map.msg("expected a key name, got " + describe(key)));
+      errors_.add(key.Mark(), map.msg("expected a key name, got " + describe(key, map.sensitive)));
       continue;
     }
     const std::string& name = key.Scalar();
     if (std::find(known.begin(), known.end(), name) == known.end()) {
-      // Never echo the value: an unknown key may hold an inline secret.
-      std::string m = "unknown key \"" + name + "\"";
+      // Never echo the value: an unknown key may hold an inline secret. In a sensitive map
+      // the key itself may be a secret ("{name: ci, s3cret}"), unless it is close to a known key.
       std::string_view suggestion = closest_match(name, known);
+      std::string m = map.sensitive && suggestion.empty() ? "unknown key (not shown, it may be a secret)"
+                                                          : "unknown key \"" + name + "\"";
       if (!suggestion.empty()) {
         m += "; did you mean \"" + std::string(suggestion) + "\"?";
       } else {

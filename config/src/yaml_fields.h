@@ -34,6 +34,9 @@ struct Item {
   std::string path;
   YAML::Node node;
   YAML::Mark key;  // the key's mark (null mark for list elements and the root)
+  // Under server.auth: a scalar written there may be a secret pasted in the wrong place, so
+  // messages say what kind of value was found but never echo it. Inherited by children.
+  bool sensitive = false;
 
   // Where errors about the value point. yaml-cpp marks an empty (null) value at the next
   // token, often on another line, so those point at their key instead.
@@ -50,8 +53,8 @@ int edit_distance(std::string_view a, std::string_view b);
 std::string_view closest_match(std::string_view word, const std::vector<std::string_view>& candidates);
 // "name, service, objective".
 std::string join_names(const std::vector<std::string_view>& names);
-// "nothing", "a list", "a mapping", or the quoted scalar. Never call on a secret.
-std::string describe(const YAML::Node& node);
+// "nothing", "a list", "a mapping", or the quoted scalar ("a string" when sensitive).
+std::string describe(const YAML::Node& node, bool sensitive = false);
 
 // Checks the node's kind, reporting "expected <what>, got <describe>" when it is not.
 bool expect_map(ErrorSink& errors, const Item& item, std::string_view what = "a mapping");
@@ -66,8 +69,7 @@ std::optional<int64_t> read_duration(ErrorSink& errors, const Item& item);
 // on construction. `map` must be a mapping (see expect_map).
 class Fields {
  public:
-  Fields(ErrorSink& errors, const Item& map, std::vector<std::string_view> known,
-         std::string_view hint = {});
+  Fields(ErrorSink& errors, const Item& map, std::vector<std::string_view> known, std::string_view hint = {});
   // The value, or null when the key is absent.
   const Item* get(std::string_view key) const;
   // The value, or null after reporting the key missing at the mapping.

@@ -21,7 +21,7 @@ bool decode_requests(std::string_view p, Rollup& out) {
   // Each pair takes at least two bytes: bounds n before reserving anything.
   if (n > static_cast<uint64_t>(end - pos) / 2) return false;
   out.total = total;
-  out.by_status.resize(n);
+  out.by_status.reserve(n);  // out was cleared: capacity is kept between decodes
   int64_t prev = -1;
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t status = 0;
@@ -31,7 +31,7 @@ bool decode_requests(std::string_view p, Rollup& out) {
       return false;
     }
     prev = static_cast<int64_t>(status);
-    out.by_status[i] = {static_cast<uint32_t>(status), count};
+    out.by_status.emplace_back(static_cast<uint32_t>(status), count);
   }
   return pos == end;
 }

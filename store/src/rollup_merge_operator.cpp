@@ -42,6 +42,15 @@ class RollupMergeOperator final : public rocksdb::MergeOperator {
 
   bool FullMergeV2(const MergeOperationInput& in, MergeOperationOutput* out) const override {
     Scratch& s = scratch();
+    // A lone operand without a base (every key read from above the bottommost level) is
+    // its own result: hand it back as is instead of re-encoding it.
+    if (!in.existing_value && in.operand_list.size() == 1) {
+      const rocksdb::Slice& only = in.operand_list.front();
+      if (decode_rollup(std::string_view(only.data(), only.size()), s.operand)) {
+        out->existing_operand = only;
+        return true;
+      }
+    }
     s.sum.clear();
     if (in.existing_value) add_operand(in.key, *in.existing_value, "value", s);
     for (const rocksdb::Slice& op : in.operand_list) add_operand(in.key, op, "operand", s);

@@ -29,6 +29,10 @@ inline void put_varint(std::string& out, uint64_t v) {
 
 // Reads one varint at pos, advancing it. False when truncated or wider than 64 bits.
 inline bool get_varint(const char*& pos, const char* end, uint64_t& v) {
+  if (pos < end && !(*pos & 0x80)) {  // one byte: most counts and every status below 128
+    v = static_cast<uint8_t>(*pos++);
+    return true;
+  }
   uint64_t result = 0;
   for (int shift = 0; shift < 64 && pos < end; shift += 7) {
     uint64_t byte = static_cast<uint8_t>(*pos++);

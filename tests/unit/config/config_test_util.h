@@ -2,7 +2,6 @@
 #pragma once
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -12,7 +11,9 @@
 
 namespace sloguard::config::testing {
 
-inline LoadResult load(const std::string& yaml) { return load_config_text(yaml, "test.yaml"); }
+inline LoadResult load(const std::string& yaml) {
+  return load_config_text(yaml, "test.yaml");
+}
 
 // Every error as "file:line:column: message", one a line.
 inline std::string all_errors(const LoadResult& r) {

@@ -216,11 +216,10 @@ TEST_CASE("windows are durations normalised to the shortest form", "[config]") {
     int64_t ms;
     const char* text;
   };
-  for (const Case& c : {Case{"30d", 30 * kDayMs, "30d"}, Case{"28d", 28 * kDayMs, "28d"},
-                        Case{"7d", 7 * kDayMs, "7d"}, Case{"1w", 7 * kDayMs, "7d"},
-                        Case{"720h", 30 * kDayMs, "30d"}, Case{"1h30m", 90 * 60000, "1h30m"},
-                        Case{"35d", 35 * kDayMs, "35d"}, Case{"1m", 60000, "1m"},
-                        Case{"120s", 120000, "2m"}}) {
+  for (const Case& c :
+       {Case{"30d", 30 * kDayMs, "30d"}, Case{"28d", 28 * kDayMs, "28d"}, Case{"7d", 7 * kDayMs, "7d"},
+        Case{"1w", 7 * kDayMs, "7d"}, Case{"720h", 30 * kDayMs, "30d"}, Case{"1h30m", 90 * 60000, "1h30m"},
+        Case{"35d", 35 * kDayMs, "35d"}, Case{"1m", 60000, "1m"}, Case{"120s", 120000, "2m"}}) {
     LoadResult r = load(one_slo("window", c.written));
     INFO(c.written << "\n" << all_errors(r));
     REQUIRE(r.ok());

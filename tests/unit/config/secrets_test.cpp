@@ -23,8 +23,9 @@ TEST_CASE("token_file secrets lose their trailing newline", "[config]") {
     const char* content;
     const char* secret;
   };
-  for (const Case& c : {Case{"abc123\n", "abc123"}, Case{"abc123\r\n", "abc123"}, Case{"abc123\n\n", "abc123"},
-                        Case{"abc123", "abc123"}, Case{"abc123 \t\n", "abc123"}, Case{"  a b\n", "  a b"}}) {
+  for (const Case& c :
+       {Case{"abc123\n", "abc123"}, Case{"abc123\r\n", "abc123"}, Case{"abc123\n\n", "abc123"},
+        Case{"abc123", "abc123"}, Case{"abc123 \t\n", "abc123"}, Case{"  a b\n", "  a b"}}) {
     const auto path = dir.path() / "token";
     write_file(path, c.content);
     LoadResult r = load(token_file_config(path.string()));
@@ -38,8 +39,9 @@ TEST_CASE("token_file secrets lose their trailing newline", "[config]") {
 
 TEST_CASE("token_env secrets are taken as they are", "[config]") {
   setenv("SLOGUARD_TEST_ENV_SECRET", "env secret\n", 1);
-  LoadResult r = load("server:\n  auth:\n    tokens:\n      - {name: e, token_env: SLOGUARD_TEST_ENV_SECRET, "
-                      "roles: [ingest, ingest, admin]}\n");
+  LoadResult r = load(
+      "server:\n  auth:\n    tokens:\n      - {name: e, token_env: SLOGUARD_TEST_ENV_SECRET, "
+      "roles: [ingest, ingest, admin]}\n");
   unsetenv("SLOGUARD_TEST_ENV_SECRET");
   INFO(all_errors(r));
   REQUIRE(r.ok());
@@ -58,9 +60,10 @@ TEST_CASE("empty and unreadable secrets are errors naming their source", "[confi
                    "cannot read token file \"" + dir.str() + "\": it is a directory");
 
   setenv("SLOGUARD_TEST_EMPTY_ENV", "", 1);
-  require_error_at(load("server:\n  auth:\n    tokens:\n      - name: t\n        token_env: SLOGUARD_TEST_EMPTY_ENV"
-                        "\n        roles: [read]\n"),
-                   5, 20, "server.auth.tokens[0].token_env: environment variable SLOGUARD_TEST_EMPTY_ENV is empty");
+  require_error_at(
+      load("server:\n  auth:\n    tokens:\n      - name: t\n        token_env: SLOGUARD_TEST_EMPTY_ENV"
+           "\n        roles: [read]\n"),
+      5, 20, "server.auth.tokens[0].token_env: environment variable SLOGUARD_TEST_EMPTY_ENV is empty");
   unsetenv("SLOGUARD_TEST_EMPTY_ENV");
 }
 
@@ -71,6 +74,7 @@ TEST_CASE("secrets never appear in error messages", "[config]") {
   write_file(file, kSecret + "\n");
   setenv("SLOGUARD_TEST_LEAK_ENV", kSecret.c_str(), 1);
   const std::string f = file.string();
+  // clang-format off
   LoadResult r = load(R"(server:
   auth:
     tokens:
@@ -82,6 +86,7 @@ TEST_CASE("secrets never appear in error messages", "[config]") {
       - {name: e, token_file: )" + f + R"(, token_env: SLOGUARD_TEST_LEAK_ENV, roles: [read]}
 password: )" + kSecret + R"(
 )");
+  // clang-format on
   unsetenv("SLOGUARD_TEST_LEAK_ENV");
   const std::string text = all_errors(r);
   INFO(text);
@@ -92,8 +97,9 @@ password: )" + kSecret + R"(
   require_error_at(r, 6, 9, "duplicate token name \"a\" (first at line 4)");
   require_error_at(r, 6, 9, "token \"a\" has the same secret as token \"b\"");
   require_error_at(r, 7, 9, "missing the secret: give token_env or token_file");
-  require_error_at(r, 7, 19, "unknown key \"token\"; expected one of: name, token_env, token_file, roles "
-                             "(secrets are never written inline: use token_env or token_file)");
+  require_error_at(r, 7, 19,
+                   "unknown key (not shown, it may be a secret); expected one of: name, token_env, "
+                   "token_file, roles (secrets are never written inline: use token_env or token_file)");
   require_error_at(r, 8, 30, "expected the name of an environment variable");
   require_error_at(r, 9, 9, "give either token_env or token_file, not both");
   require_error_at(r, 10, 1, "unknown key \"password\"");
@@ -103,6 +109,21 @@ password: )" + kSecret + R"(
     CHECK(e.to_string().find(kSecret) == std::string::npos);
     CHECK(e.to_string().find("hunter2") == std::string::npos);
   }
+}
+
+TEST_CASE("a secret pasted where a key or a token belongs is not shown", "[config]") {
+  const std::string kSecret = "Zq9-pasted-secret";
+  LoadResult r = load("server:\n  auth:\n    tokens:\n      - " + kSecret + "\n      - {name: x, " + kSecret +
+                      ", token_env: X}\n      - {name: y, token_fiel: " + kSecret +
+                      ", roles: [read]}\n  listen: 1.2.3.4:1\n");
+  INFO(all_errors(r));
+  require_error_at(r, 4, 9,
+                   "server.auth.tokens[0]: expected a token like {name: ci, token_env: "
+                   "SLOGUARD_CI_TOKEN, roles: [read]}, got a string");
+  require_error_at(r, 5, 19, "server.auth.tokens[1]: unknown key (not shown, it may be a secret)");
+  require_error_at(r, 6, 19,
+                   "server.auth.tokens[2]: unknown key \"token_fiel\"; did you mean \"token_file\"?");
+  for (const ConfigError& e : r.errors) CHECK(e.to_string().find(kSecret) == std::string::npos);
 }
 
 TEST_CASE("a syntax error next to a secret does not show it", "[config]") {

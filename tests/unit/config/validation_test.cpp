@@ -89,7 +89,8 @@ budget_policy:
   require_error_at(r, 4, 5, "server.auth: unknown key \"tokenz\"; did you mean \"tokens\"?");
   require_error_at(r, 6, 3, "storage: unknown key \"retension\"; did you mean \"retention\"?");
   require_error_at(r, 7, 1, "unknown key \"evaluation-interval\"; did you mean \"evaluation_interval\"?");
-  require_error_at(r, 9, 38, "budget_policy[0]: unknown key \"block_release\"; did you mean \"block_releases\"?");
+  require_error_at(r, 9, 38,
+                   "budget_policy[0]: unknown key \"block_release\"; did you mean \"block_releases\"?");
   CHECK(has_error(r, 4, 5, "server.auth: missing required key \"tokens\""));
   CHECK(r.errors.size() == 6);
 }
@@ -170,8 +171,9 @@ TEST_CASE("service and SLO names are checked", "[config]") {
                    "services[0].name: \"check out\" may contain only letters, digits, '.', '_' and '-'");
   require_error_at(load("services:\n  - name: \"\"\n"), 2, 11, "services[0].name: must not be empty");
   require_error_at(load("services:\n  - {}\n"), 2, 5, "services[0]: missing required key \"name\"");
-  require_error_at(load("services: [{name: a}]\nslos:\n  - {name: \"a b\", service: a, objective: 99%, window: 1d}\n"),
-                   3, 12, "slos[0].name: \"a b\" may contain only");
+  require_error_at(
+      load("services: [{name: a}]\nslos:\n  - {name: \"a b\", service: a, objective: 99%, window: 1d}\n"), 3,
+      12, "slos[0].name: \"a b\" may contain only");
 }
 
 TEST_CASE("an SLO must reference a known service", "[config]") {
@@ -212,8 +214,9 @@ TEST_CASE("objective must be strictly between 0 and 1", "[config]") {
     require_error_at(load(slo_with("objective", v)), 5, 16, std::string(kRange) + ", got \"" + v + "\"");
   }
   require_error_at(load(slo_with("objective", "99.5")), 5, 16, "got \"99.5\"; did you mean \"99.5%\"?");
-  require_error_at(load(slo_with("objective", "abc")), 5, 16,
-                   "slos[0].objective: invalid ratio \"abc\": expected a percentage like 99.5% or a fraction like 0.995");
+  require_error_at(
+      load(slo_with("objective", "abc")), 5, 16,
+      "slos[0].objective: invalid ratio \"abc\": expected a percentage like 99.5% or a fraction like 0.995");
   require_error_at(load(slo_with("objective", "99.5 %")), 5, 16, "invalid ratio \"99.5 %\"");
   require_error_at(load(slo_with("objective", "")), 5, 5,
                    "slos[0].objective: expected an objective like 99.5% or 0.995, got nothing");
@@ -221,13 +224,15 @@ TEST_CASE("objective must be strictly between 0 and 1", "[config]") {
 }
 
 TEST_CASE("windows must be whole minutes, positive and within retention", "[config]") {
-  require_error_at(load(slo_with("window", "0m")), 5, 13, "slos[0].window: window must be longer than 0, got \"0m\"");
+  require_error_at(load(slo_with("window", "0m")), 5, 13,
+                   "slos[0].window: window must be longer than 0, got \"0m\"");
   require_error_at(load(slo_with("window", "90s")), 5, 13,
                    "slos[0].window: window must be a whole number of minutes, got \"90s\"");
   require_error_at(load(slo_with("window", "1m500ms")), 5, 13, "whole number of minutes");
   require_error_at(load(slo_with("window", "36d")), 5, 13,
                    "slos[0].window: window 36d is longer than storage.retention 35d");
-  require_error_at(load(slo_with("window", "30x")), 5, 13, "slos[0].window: invalid duration \"30x\": expected e.g. 30d");
+  require_error_at(load(slo_with("window", "30x")), 5, 13,
+                   "slos[0].window: invalid duration \"30x\": expected e.g. 30d");
   require_error_at(load(slo_with("window", "d30")), 5, 13, "invalid duration \"d30\"");
   require_error_at(load(slo_with("window", "-1d")), 5, 13, "invalid duration \"-1d\"");
   require_error_at(load(slo_with("window", "30")), 5, 13, "invalid duration \"30\"");
@@ -307,15 +312,18 @@ TEST_CASE("token errors: secret source, roles, unset variables, unreadable files
 )");
   require_error_at(r, 4, 9, "server.auth.tokens[0]: give either token_env or token_file, not both");
   require_error_at(r, 8, 9, "server.auth.tokens[1]: missing the secret: give token_env or token_file");
-  require_error_at(r, 12, 17, "server.auth.tokens[2].roles[0]: unknown role \"raed\"; did you mean \"read\"?");
-  require_error_at(r, 12, 23,
-                   "server.auth.tokens[2].roles[1]: unknown role \"superuser\"; expected one of: read, ingest, admin");
+  require_error_at(r, 12, 17,
+                   "server.auth.tokens[2].roles[0]: unknown role \"raed\"; did you mean \"read\"?");
+  require_error_at(
+      r, 12, 23,
+      "server.auth.tokens[2].roles[1]: unknown role \"superuser\"; expected one of: read, ingest, admin");
   require_error_at(r, 15, 16, "server.auth.tokens[3].roles: must list at least one role");
-  require_error_at(r, 17, 20,
-                   "server.auth.tokens[4].token_env: environment variable SLOGUARD_TEST_UNSET_VAR is not set");
-  require_error_at(r, 20, 21,
-                   "server.auth.tokens[5].token_file: cannot read token file \"/nonexistent/sloguard/token\": "
-                   "No such file or directory");
+  require_error_at(
+      r, 17, 20, "server.auth.tokens[4].token_env: environment variable SLOGUARD_TEST_UNSET_VAR is not set");
+  require_error_at(
+      r, 20, 21,
+      "server.auth.tokens[5].token_file: cannot read token file \"/nonexistent/sloguard/token\": "
+      "No such file or directory");
   require_error_at(r, 22, 9, "server.auth.tokens[6]: missing required key \"roles\"");
   CHECK(r.errors.size() == 8);
 }
@@ -324,7 +332,8 @@ TEST_CASE("auth must list tokens", "[config]") {
   require_error_at(load("server:\n  auth:\n    tokens: []\n"), 3, 13,
                    "server.auth.tokens: must list at least one token (remove the auth block");
   require_error_at(load("server:\n  auth: {}\n"), 2, 9, "server.auth: missing required key \"tokens\"");
-  require_error_at(load("server:\n  auth:\n"), 2, 3, "server.auth: expected a mapping with tokens, got nothing");
+  require_error_at(load("server:\n  auth:\n"), 2, 3,
+                   "server.auth: expected a mapping with tokens, got nothing");
 }
 
 TEST_CASE("bad_status entries and SLI kind", "[config]") {
@@ -348,15 +357,19 @@ slos:
     window: 1d
     sli: {bad_status: 5xx, kind: latency}
 )");
-  require_error_at(r, 8, 13, "slos[0].sli.kind: unknown SLI kind \"availabilty\"; did you mean \"availability\"?");
+  require_error_at(r, 8, 13,
+                   "slos[0].sli.kind: unknown SLI kind \"availabilty\"; did you mean \"availability\"?");
   const char* kStatus = "expected a status code 100..599 or a class like \"5xx\", got";
   CHECK(has_error(r, 9, 20, std::string("slos[0].sli.bad_status[0]: ") + kStatus + " \"600\""));
   CHECK(has_error(r, 9, 25, std::string("slos[0].sli.bad_status[1]: ") + kStatus + " \"6xx\""));
   CHECK(has_error(r, 9, 32, std::string("slos[0].sli.bad_status[2]: ") + kStatus + " \"99\""));
   CHECK(has_error(r, 9, 36, std::string("slos[0].sli.bad_status[3]: ") + kStatus + " \"abc\""));
   require_error_at(r, 14, 23, "slos[1].sli.bad_status: must list at least one status code or class");
-  require_error_at(r, 19, 23, "slos[2].sli.bad_status: expected a list of status codes or classes like [\"5xx\", 429], got \"5xx\"");
-  require_error_at(r, 19, 34, "slos[2].sli.kind: unknown SLI kind \"latency\"; expected one of: availability");
+  require_error_at(
+      r, 19, 23,
+      "slos[2].sli.bad_status: expected a list of status codes or classes like [\"5xx\", 429], got \"5xx\"");
+  require_error_at(r, 19, 34,
+                   "slos[2].sli.kind: unknown SLI kind \"latency\"; expected one of: availability");
   INFO(all_errors(r));
   CHECK(r.errors.size() == 8);
 }
@@ -372,8 +385,9 @@ TEST_CASE("the last budget tier must be -inf", "[config]") {
 
   require_error_at(load("budget_policy: []\n"), 1, 16, "budget_policy: must list at least one tier");
   require_error_at(load("budget_policy:\n"), 1, 1, "budget_policy: must list at least one tier");
-  require_error_at(load("budget_policy:\n  - {min_remaining: inf, status: x}\n"), 2, 21,
-                   "budget_policy[0].min_remaining: expected a percentage like 75%, a fraction like 0.75, or -inf");
+  require_error_at(
+      load("budget_policy:\n  - {min_remaining: inf, status: x}\n"), 2, 21,
+      "budget_policy[0].min_remaining: expected a percentage like 75%, a fraction like 0.75, or -inf");
 }
 
 TEST_CASE("budget tier errors", "[config]") {
@@ -387,9 +401,11 @@ TEST_CASE("budget tier errors", "[config]") {
   - {min_remaining: 5%, status: normal}
   - {min_remaining: 1%, status: ""}
 )");
-  require_error_at(r, 2, 21, "budget_policy[0].min_remaining: expected a percentage like 75%, a fraction like "
-                             "0.75, or -inf, got \"lots\"");
-  require_error_at(r, 3, 21, "budget_policy[1].min_remaining: min_remaining must be at most 100%, got \"150%\"");
+  require_error_at(r, 2, 21,
+                   "budget_policy[0].min_remaining: expected a percentage like 75%, a fraction like "
+                   "0.75, or -inf, got \"lots\"");
+  require_error_at(r, 3, 21,
+                   "budget_policy[1].min_remaining: min_remaining must be at most 100%, got \"150%\"");
   require_error_at(r, 5, 62, "budget_policy[3].block_releases: expected true or false, got \"maybe\"");
   require_error_at(r, 6, 5, "budget_policy[4]: missing required key \"min_remaining\"");
   require_error_at(r, 7, 5, "budget_policy[5]: two tiers with the same min_remaining (\"low\" at line 4)");

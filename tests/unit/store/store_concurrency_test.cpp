@@ -104,18 +104,7 @@ TEST_CASE_METHOD(StoreFixture, "concurrent write_rollups sum exactly", "[store][
   REQUIRE(failures.load() == 0);
 
   ExpectedSums all;
-  for (const auto& e : expected) {
-    for (const auto& [key, c] : e.minute) {
-      auto& m = all.minute[key];
-      m.total += c.total;
-      for (auto [s, n] : c.by_status) m.by_status[s] += n;
-    }
-    for (const auto& [key, c] : e.hour) {
-      auto& h = all.hour[key];
-      h.total += c.total;
-      for (auto [s, n] : c.by_status) h.by_status[s] += n;
-    }
-  }
+  for (const auto& e : expected) all.add(e);
   for (SeriesId s : series) {
     REQUIRE(read(s, Resolution::kMinute) == all.of(s, Resolution::kMinute));
     REQUIRE(read(s, Resolution::kHour) == all.of(s, Resolution::kHour));

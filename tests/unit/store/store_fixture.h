@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sloguard/common/clock.h"
+#include "sloguard/common/log.h"
 #include "sloguard/store/store.h"
 #include "temp_dir.h"
 
@@ -20,7 +21,10 @@ constexpr int64_t kT0 = 1767225600;
 
 class StoreFixture {
  public:
-  StoreFixture() : clock_(kT0 * 1000) { reopen(); }
+  StoreFixture() : clock_(kT0 * 1000) {
+    log::set_level(log::Level::kWarn);  // no "store opened" line per reopen
+    reopen();
+  }
 
   StoreOptions options() const {
     StoreOptions o;
@@ -79,6 +83,15 @@ struct ExpectedSums {
   }
   void add(const std::vector<RollupDelta>& ds) {
     for (const auto& d : ds) add(d);
+  }
+  void add(const ExpectedSums& other) {
+    for (auto [mine, theirs] : {std::pair{&minute, &other.minute}, std::pair{&hour, &other.hour}}) {
+      for (const auto& [key, c] : *theirs) {
+        Counts& into = (*mine)[key];
+        into.total += c.total;
+        for (auto [status, count] : c.by_status) into.by_status[status] += count;
+      }
+    }
   }
   std::map<int64_t, Rollup> of(SeriesId series, Resolution res) const {
     std::map<int64_t, Rollup> out;

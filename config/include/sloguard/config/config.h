@@ -108,10 +108,12 @@ struct LoadResult {
 
 // Reads and validates a YAML config file. Unknown keys, wrong types, out-of-range values,
 // duplicate names, references to unknown services, and unresolvable secrets are all errors;
-// every error is reported, none stops the walk. Relative storage paths stay relative to the
-// working directory. Thread-safe.
+// every error is reported, none stops the walk. An empty file is an error; a file without
+// slos is valid. Relative storage and token_file paths stay relative to the working
+// directory. Error messages never contain a secret. Thread-safe while no thread changes the
+// environment (token_env is read with getenv).
 LoadResult load_config_file(const std::string& path);
-// Same, from text (file is the name used in error messages).
+// Same, from text (file is the name used in error messages; source_path stays "").
 LoadResult load_config_text(const std::string& yaml, const std::string& file = "<config>");
 
 }  // namespace sloguard::config

@@ -43,7 +43,9 @@ class Store {
   virtual ~Store() = default;
 
   // Id of the series with exactly these labels; a new series is persisted (synchronously,
-  // before returning) and given the next id. Thread-safe. Never reads the rollups.
+  // before returning) and given the next id (ids start at 1 and are never reused).
+  // InvalidArgument for an empty label set, an empty label name, or a name or value holding
+  // the bytes 0x1e or 0x1f. Thread-safe. Never reads the rollups.
   virtual Result<SeriesId> ensure_series(const Labels& labels) = 0;
   // Series whose label `key` equals `value` (e.g. every series of service "checkout"), from
   // the in-memory dictionary. Thread-safe.
@@ -53,16 +55,21 @@ class Store {
 
   // Merges every delta into its minute bucket and its hour bucket, all in one atomic write:
   // either all of it is stored or none. Returns only after the write is in the WAL.
+  // InvalidArgument (nothing written) when a delta has series 0, a minute_start that is
+  // negative or not a multiple of 60, or a value that is not is_well_formed().
   // Thread-safe. Never reads.
   virtual Status write_rollups(const std::vector<RollupDelta>& deltas) = 0;
 
   // Calls visit(bucket_start, rollup) for each stored bucket of the series with
   // from <= bucket_start < to, in time order. The Rollup reference is only valid during the
-  // call. Thread-safe.
+  // call. Corruption (naming the series and bucket) when a stored value does not decode;
+  // buckets before it have been visited. Thread-safe.
   using Visitor = std::function<void(int64_t bucket_start, const Rollup& value)>;
   virtual Status scan(SeriesId series, Resolution res, int64_t from, int64_t to, const Visitor& visit) const = 0;
 
-  // State table (alerts, silences, deployments, outbox...): plain keys and values. Thread-safe.
+  // State table (alerts, silences, deployments, outbox...): plain keys and values. Keys
+  // starting with "series/" or "meta/" are internal: InvalidArgument from put, get and
+  // delete, and scan_state skips them. Thread-safe.
   virtual Status put_state(std::string_view key, std::string_view value) = 0;
   virtual Result<std::optional<std::string>> get_state(std::string_view key) const = 0;
   virtual Status delete_state(std::string_view key) = 0;
@@ -79,13 +86,16 @@ class Store {
 struct StoreOptions {
   std::string path;                              // directory; created if missing
   int64_t retention_ms = 35LL * 86400 * 1000;    // Default: 35d. Buckets older are dropped by compaction.
-  const Clock* clock = &SystemClock::instance(); // Default: the system clock. Decides "older".
+  const Clock* clock = &SystemClock::instance(); // Default: the system clock. Decides "older";
+                                                 // must outlive the store.
   bool sync_writes = false;  // Default: false. The WAL is written before a write returns, so
                              // acknowledged data survives kill -9; true also survives power loss.
 };
 
 // Opens (creating if needed) the RocksDB store at options.path. Fails with IOError when the
-// directory cannot be used or is locked by another process.
+// directory cannot be used or is locked by another process or another open store,
+// InvalidArgument for unusable options, Corruption when the stored dictionary is damaged.
+// Closing (destroying) the store waits for background work; it does not need flush().
 Result<std::unique_ptr<Store>> open_rocksdb_store(const StoreOptions& options);
 
 }  // namespace sloguard::store

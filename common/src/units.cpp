@@ -52,6 +52,9 @@ Result<int64_t> parse_duration_ms(std::string_view text) {
     if (!unit || unit->ms >= last_unit_ms) return bad();
     i += unit->name.size();
     last_unit_ms = unit->ms;
+    if (n > (std::numeric_limits<int64_t>::max() - total) / unit->ms) {
+      return Status::InvalidArgument("duration \"" + std::string(text) + "\" is too long");
+    }
     total += n * unit->ms;
   }
   return total;

@@ -9,6 +9,7 @@ namespace {
 
 constexpr int64_t kMinute = 60;
 constexpr int64_t kHour = 3600;
+constexpr int64_t kDay = 86400;
 
 int64_t floor_to(int64_t t, int64_t step) { return t >= 0 ? t / step * step : -((-t + step - 1) / step) * step; }
 int64_t ceil_to(int64_t t, int64_t step) { return -floor_to(-t, step); }
@@ -57,18 +58,22 @@ Result<std::vector<Counts>> StoreSource::window_counts(const config::SloConfig& 
   }
   if (series.empty()) return out;
 
-  // Which windows read minutes only, which read hours plus minute edges.
+  // Short windows read minute buckets. Long ones are covered by the coarsest buckets that fit:
+  //   minutes [s, ceil_h(s)) + hours [ceil_h(s), ceil_d(s)) + days [ceil_d(s), floor_d(at))
+  //   + hours [floor_d(at), floor_h(at)) + minutes [floor_h(at), at)
+  // (hours [ceil_h(s), floor_h(at)) when s and at fall on the same day). The tail pieces and the
+  // days are shared by every window, so each is read once per series.
   int64_t short_max = 0, long_max = 0;
   for (int64_t w : windows) {
     int64_t& m = w < kHourScanFrom ? short_max : long_max;
     m = std::max(m, w);
   }
-  const int64_t tail_from = floor_to(at, kHour);  // minute edge at the end of long windows
-  const int64_t minute_from = std::min(at - short_max, long_max > 0 ? tail_from : at);
-  const int64_t hour_from = ceil_to(at - long_max, kHour);
+  const int64_t tail_minutes_from = floor_to(at, kHour);
+  const int64_t tail_hours_from = floor_to(at, kDay);
+  const int64_t minute_from = std::min(at - short_max, long_max > 0 ? tail_minutes_from : at);
+  const int64_t day_from = std::min(ceil_to(at - long_max, kDay), tail_hours_from);
 
   const config::StatusMatcher& bad = slo.sli.bad_status;
-  Status failed;
   auto to_counts = [&](const store::Rollup& r) {
     uint64_t bad_events = 0;
     for (const auto& [status, n] : r.by_status) {
@@ -76,33 +81,43 @@ Result<std::vector<Counts>> StoreSource::window_counts(const config::SloConfig& 
     }
     return Counts{r.total - std::min(bad_events, r.total), r.total};
   };
+  auto fill = [&](store::SeriesId id, store::Resolution res, BucketCounts& into) {
+    if (into.from() >= into.to()) return Status::OK();
+    return store_.scan(id, res, into.from(), into.to(),
+                       [&](int64_t b, const store::Rollup& r) { into.add(b, to_counts(r)); });
+  };
+  auto add_range = [&](store::SeriesId id, store::Resolution res, int64_t from, int64_t to, Counts& into) {
+    if (from >= to) return Status::OK();
+    return store_.scan(id, res, from, to, [&](int64_t, const store::Rollup& r) { into += to_counts(r); });
+  };
 
   for (store::SeriesId id : series) {
     BucketCounts minutes(minute_from, at, kMinute);
-    Status s = store_.scan(id, store::Resolution::kMinute, minute_from, at,
-                           [&](int64_t b, const store::Rollup& r) { minutes.add(b, to_counts(r)); });
-    if (!s.ok()) return s;
-    BucketCounts hours(hour_from, std::max(hour_from, tail_from), kHour);
-    if (long_max > 0 && hour_from < tail_from) {
-      s = store_.scan(id, store::Resolution::kHour, hour_from, tail_from,
-                      [&](int64_t b, const store::Rollup& r) { hours.add(b, to_counts(r)); });
-      if (!s.ok()) return s;
+    BucketCounts tail_hours(tail_hours_from, long_max > 0 ? tail_minutes_from : tail_hours_from, kHour);
+    BucketCounts days(day_from, long_max > 0 ? tail_hours_from : day_from, kDay);
+    for (auto [res, into] : {std::pair{store::Resolution::kMinute, &minutes}, std::pair{store::Resolution::kHour, &tail_hours},
+                             std::pair{store::Resolution::kDay, &days}}) {
+      if (Status s = fill(id, res, *into); !s.ok()) return s;
     }
     for (size_t i = 0; i < windows.size(); ++i) {
       const int64_t start = at - windows[i];
+      Counts& c = out[i];
       if (windows[i] < kHourScanFrom) {
-        out[i] += minutes.sum(start, at);
+        c += minutes.sum(start, at);
         continue;
       }
-      const int64_t head_to = ceil_to(start, kHour);  // <= tail_from, as the window spans >= 3h
-      // Head edge: minutes [start, head_to) before the first whole hour.
-      if (start < head_to) {
-        s = store_.scan(id, store::Resolution::kMinute, start, head_to,
-                        [&](int64_t, const store::Rollup& r) { out[i] += to_counts(r); });
-        if (!s.ok()) return s;
+      const int64_t head_hours_from = ceil_to(start, kHour);  // <= tail_minutes_from: the window spans >= 3h
+      Status s = add_range(id, store::Resolution::kMinute, start, head_hours_from, c);
+      const int64_t first_day = ceil_to(start, kDay);
+      if (s.ok() && first_day <= tail_hours_from) {
+        s = add_range(id, store::Resolution::kHour, head_hours_from, first_day, c);
+        c += days.sum(first_day, tail_hours_from);
+        c += tail_hours.sum(tail_hours_from, tail_minutes_from);
+      } else if (s.ok()) {
+        s = add_range(id, store::Resolution::kHour, head_hours_from, tail_minutes_from, c);
       }
-      out[i] += hours.sum(head_to, tail_from);
-      out[i] += minutes.sum(tail_from, at);
+      if (!s.ok()) return s;
+      c += minutes.sum(tail_minutes_from, at);
     }
   }
   return out;

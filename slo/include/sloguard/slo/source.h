@@ -35,9 +35,9 @@ class Source {
                                                     std::span<const int64_t> windows) const = 0;
 };
 
-// Reads the embedded store. Windows of at least kHourScanFrom are read as hour buckets plus
-// minute buckets at both edges; shorter ones as minute buckets. Either way the counts are
-// exact: every bucket boundary lies on a minute.
+// Reads the embedded store. Windows of at least kHourScanFrom are read as day buckets with
+// hour and minute buckets at both edges; shorter ones as minute buckets. Either way the
+// counts are exact: every bucket boundary lies on a minute.
 class StoreSource final : public Source {
  public:
   static constexpr int64_t kHourScanFrom = 3 * 3600;

@@ -1,0 +1,114 @@
+// Evaluation time for N SLOs over 30 days of minute data (one series per SLO, traffic in
+// every minute): the work the evaluator does each evaluation_interval.
+//
+//   eval_bench [--slos 1000] [--days 30] [--rounds 15] [--dir DIR]
+//
+// The store is filled once (reused when DIR already holds it), then every SLO is evaluated
+// `rounds` times at an instant that is not on an hour, so each long window reads minute
+// buckets at both edges. Prints the median and the spread of the rounds.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "sloguard/config/config.h"
+#include "sloguard/slo/engine.h"
+#include "sloguard/store/store.h"
+
+using namespace sloguard;
+
+int main(int argc, char** argv) {
+  int slos = 1000, days = 30, rounds = 15;
+  std::string dir = "/tmp/sloguard-eval-bench";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--slos") slos = std::atoi(argv[i + 1]);
+    else if (a == "--days") days = std::atoi(argv[i + 1]);
+    else if (a == "--rounds") rounds = std::atoi(argv[i + 1]);
+    else if (a == "--dir") dir = argv[i + 1];
+  }
+  const int64_t end = 1767225600 + 7 * 86400;  // data up to here
+  const int64_t at = end - 23 * 60;            // mid-hour
+  const int64_t start = end - int64_t(days) * 86400;
+
+  std::string yaml = "storage: {path: " + dir + ", retention: 35d}\nservices:\n";
+  for (int i = 0; i < slos; ++i) yaml += "  - {name: svc" + std::to_string(i) + "}\n";
+  yaml += "slos:\n";
+  for (int i = 0; i < slos; ++i) {
+    yaml += "  - {name: slo" + std::to_string(i) + ", service: svc" + std::to_string(i) +
+            ", objective: 99.9%, window: 30d, sli: {kind: availability}}\n";
+  }
+  auto loaded = config::load_config_text(yaml);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "%s\n", loaded.errors.front().to_string().c_str());
+    return 1;
+  }
+  const config::Config& cfg = *loaded.config;
+
+  ManualClock clock(end * 1000);
+  const bool fresh = !std::filesystem::exists(dir + "/.filled-" + std::to_string(slos) + "-" + std::to_string(days));
+  if (fresh) std::filesystem::remove_all(dir);
+  store::StoreOptions so;
+  so.path = dir;
+  so.clock = &clock;
+  auto opened = store::open_rocksdb_store(so);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "%s\n", opened.status().to_string().c_str());
+    return 1;
+  }
+  store::Store& st = **opened;
+
+  if (fresh) {
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<store::SeriesId> ids;
+    for (int i = 0; i < slos; ++i) ids.push_back(*st.ensure_series({{"service", "svc" + std::to_string(i)}}));
+    std::vector<store::RollupDelta> batch;
+    uint64_t n = 0;
+    for (int64_t m = start; m < end; m += 60) {
+      for (int i = 0; i < slos; ++i) {
+        store::RollupDelta d{ids[i], m, {}};
+        d.value.add(200, 1000 + (m / 60 + i) % 17);
+        if ((m / 60 + i) % 5 == 0) d.value.add(503, 1 + (m / 60) % 3);
+        batch.push_back(std::move(d));
+      }
+      if (batch.size() >= 20000) {
+        if (!st.write_rollups(batch).ok()) return 1;
+        n += batch.size();
+        batch.clear();
+      }
+    }
+    if (!batch.empty() && !st.write_rollups(batch).ok()) return 1;
+    n += batch.size();
+    st.flush();
+    st.compact();
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("filled %llu minute buckets (+hour rollups) in %.1f s (%.0f buckets/s)\n", (unsigned long long)n, s,
+                n / s);
+    std::FILE* f = std::fopen((dir + "/.filled-" + std::to_string(slos) + "-" + std::to_string(days)).c_str(), "w");
+    if (f) std::fclose(f);
+  }
+
+  slo::StoreSource source(st);
+  slo::Engine engine(source);
+  std::vector<double> ms;
+  uint64_t check = 0;
+  for (int r = 0; r < rounds; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    for (const auto& s : cfg.slos) {
+      auto res = engine.evaluate(cfg, s, double(at));
+      if (!res.ok()) {
+        std::fprintf(stderr, "%s\n", res.status().to_string().c_str());
+        return 1;
+      }
+      check += res->sli.total;
+    }
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  std::printf("evaluate %d SLOs x %d days of minute data: median %.1f ms (min %.1f, max %.1f) over %d rounds [%llu]\n",
+              slos, days, ms[ms.size() / 2], ms.front(), ms.back(), rounds, (unsigned long long)(check % 1000));
+  return 0;
+}

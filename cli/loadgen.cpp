@@ -142,6 +142,7 @@ int run_loadgen(const LoadgenArgs& args) {
       httplib::Client client(args.server);
       client.set_default_headers(headers);
       client.set_keep_alive(true);
+      client.set_tcp_nodelay(true);  // headers and body go out as separate writes
       client.set_read_timeout(std::chrono::seconds(30));
       BatchWriter writer(static_cast<uint64_t>(c) * 7919 + 1);
       double next_at = 0;

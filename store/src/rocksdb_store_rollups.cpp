@@ -115,6 +115,7 @@ Status RocksDbStore::scan(SeriesId series, Resolution res, int64_t from, int64_t
     }
     visit(bucket, value);
   }
+  if (it->status().ok()) return Status::OK();
   return from_rocksdb(it->status(), cf->GetName() + ": scan series " + std::to_string(series));
 }
 

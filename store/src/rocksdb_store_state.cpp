@@ -30,7 +30,8 @@ Status RocksDbStore::put_state(std::string_view key, std::string_view value) {
   if (Status s = check_key(key); !s.ok()) return s;
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
-  return from_rocksdb(db_->Put(wo, state_cf_, slice(key), slice(value)), "put state " + std::string(key));
+  rocksdb::Status s = db_->Put(wo, state_cf_, slice(key), slice(value));
+  return s.ok() ? Status::OK() : from_rocksdb(s, "put state " + std::string(key));
 }
 
 Result<std::optional<std::string>> RocksDbStore::get_state(std::string_view key) const {
@@ -46,7 +47,8 @@ Status RocksDbStore::delete_state(std::string_view key) {
   if (Status s = check_key(key); !s.ok()) return s;
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
-  return from_rocksdb(db_->Delete(wo, state_cf_, slice(key)), "delete state " + std::string(key));
+  rocksdb::Status s = db_->Delete(wo, state_cf_, slice(key));
+  return s.ok() ? Status::OK() : from_rocksdb(s, "delete state " + std::string(key));
 }
 
 Status RocksDbStore::scan_state(std::string_view prefix,
@@ -66,7 +68,7 @@ Status RocksDbStore::scan_state(std::string_view prefix,
     visit(key, std::string_view(it->value().data(), it->value().size()));
     it->Next();
   }
-  return from_rocksdb(it->status(), "scan state " + std::string(prefix));
+  return it->status().ok() ? Status::OK() : from_rocksdb(it->status(), "scan state " + std::string(prefix));
 }
 
 }  // namespace sloguard::store

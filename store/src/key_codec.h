@@ -1,5 +1,5 @@
 // Keys of the store's column families.
-//   rollup_1m / rollup_1h: RollupKey = series_id:u64be | bucket_start:u64be (Unix seconds)
+//   rollup_1m / rollup_1h / rollup_1d: RollupKey = series_id:u64be | bucket_start:u64be (Unix seconds)
 //   state: "series/<canonical labels>" -> series_id:u64be, "meta/next_series_id" -> u64be,
 //          and the user's state keys (anything not starting with "series/" or "meta/").
 #pragma once

@@ -84,6 +84,7 @@ DbLayout make_db_layout(const StoreOptions& options) {
       {rocksdb::kDefaultColumnFamilyName, plain},
       {kMinuteCf, rollup_family(options, cache, Resolution::kMinute)},
       {kHourCf, rollup_family(options, cache, Resolution::kHour)},
+      {kDayCf, rollup_family(options, cache, Resolution::kDay)},
       {kRawCf, plain},
       {kStateCf, state},
   };

@@ -13,12 +13,13 @@ namespace sloguard::store {
 
 inline constexpr const char* kMinuteCf = "rollup_1m";
 inline constexpr const char* kHourCf = "rollup_1h";
+inline constexpr const char* kDayCf = "rollup_1d";
 inline constexpr const char* kRawCf = "raw";
 inline constexpr const char* kStateCf = "state";
 
 struct DbLayout {
   rocksdb::DBOptions db;
-  // default, rollup_1m, rollup_1h, raw, state, in that order.
+  // default, rollup_1m, rollup_1h, rollup_1d, raw, state, in that order.
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   // Options for column families found on disk that this binary does not know (opened, unused).
   rocksdb::ColumnFamilyOptions unknown_family;

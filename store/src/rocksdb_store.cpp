@@ -43,7 +43,8 @@ Result<std::unique_ptr<Store>> RocksDbStore::open(const StoreOptions& options) {
   store->db_.reset(raw_db);
   store->minute_cf_ = store->handles_[1];
   store->hour_cf_ = store->handles_[2];
-  store->state_cf_ = store->handles_[4];
+  store->day_cf_ = store->handles_[3];
+  store->state_cf_ = store->handles_[5];
 
   store->series_ = std::make_unique<SeriesDictionary>(raw_db, store->state_cf_);
   if (Status st = store->series_->load(); !st.ok()) return st;

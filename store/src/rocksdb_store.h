@@ -2,6 +2,7 @@
 //   default    unused
 //   rollup_1m  RollupKey -> Rollup wire form, minute buckets (merge operator, retention filter)
 //   rollup_1h  the same, hour buckets
+//   rollup_1d  the same, day buckets (UTC days), so long windows read few keys
 //   raw        created for raw events, unused for now
 //   state      series dictionary and the user's state table
 #pragma once
@@ -41,13 +42,16 @@ class RocksDbStore final : public Store {
 
  private:
   explicit RocksDbStore(const StoreOptions& options) : options_(options) {}
-  rocksdb::ColumnFamilyHandle* rollup_cf(Resolution res) const { return res == Resolution::kHour ? hour_cf_ : minute_cf_; }
+  rocksdb::ColumnFamilyHandle* rollup_cf(Resolution res) const {
+    return res == Resolution::kDay ? day_cf_ : res == Resolution::kHour ? hour_cf_ : minute_cf_;
+  }
 
   StoreOptions options_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // every opened column family
   rocksdb::ColumnFamilyHandle* minute_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* hour_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* day_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* state_cf_ = nullptr;
   std::unique_ptr<SeriesDictionary> series_;
 };

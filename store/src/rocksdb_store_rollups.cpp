@@ -13,6 +13,7 @@ namespace sloguard::store {
 namespace {
 
 constexpr int64_t kHour = 3600;
+constexpr int64_t kDay = 86400;
 
 Status check_delta(const RollupDelta& d, size_t index) {
   auto where = [&] { return "rollup delta " + std::to_string(index) + " (series " + std::to_string(d.series) + ")"; };
@@ -48,8 +49,8 @@ Status RocksDbStore::write_rollups(const std::vector<RollupDelta>& deltas) {
     if (Status s = check_delta(deltas[i], i); !s.ok()) return s;
   }
 
-  // Sorted by (series, minute): deltas for the same minute and the same hour are adjacent,
-  // so each bucket key gets exactly one Merge in the batch, and the batch is in key order.
+  // Sorted by (series, minute): deltas for the same minute, hour and day are adjacent, so each
+  // bucket key gets exactly one Merge in the batch, and the batch is in key order.
   std::vector<const RollupDelta*> order;
   order.reserve(deltas.size());
   for (const auto& d : deltas) order.push_back(&d);
@@ -61,11 +62,13 @@ Status RocksDbStore::write_rollups(const std::vector<RollupDelta>& deltas) {
   std::string encoded;
   Rollup minute_acc;
   Rollup hour_acc;
+  Rollup day_acc;
   rocksdb::Status s;
   for (size_t i = 0; i < order.size() && s.ok(); ++i) {
     const RollupDelta& d = *order[i];
     minute_acc.merge(d.value);
     hour_acc.merge(d.value);
+    day_acc.merge(d.value);
     const RollupDelta* next = i + 1 < order.size() ? order[i + 1] : nullptr;
     int64_t hour = d.minute_start - d.minute_start % kHour;
     bool same_series = next && next->series == d.series;
@@ -76,6 +79,11 @@ Status RocksDbStore::write_rollups(const std::vector<RollupDelta>& deltas) {
     if (s.ok() && (!same_series || next->minute_start - next->minute_start % kHour != hour)) {
       s = add_merge(batch, hour_cf_, d.series, hour, hour_acc, encoded);
       hour_acc.clear();
+    }
+    const int64_t day = d.minute_start - d.minute_start % kDay;
+    if (s.ok() && (!same_series || next->minute_start - next->minute_start % kDay != day)) {
+      s = add_merge(batch, day_cf_, d.series, day, day_acc, encoded);
+      day_acc.clear();
     }
   }
   if (!s.ok()) return from_rocksdb(s, "build rollup batch");

@@ -45,6 +45,7 @@ TEST_CASE_METHOD(StoreFixture, "write_rollups then scan returns the summed minut
   for (SeriesId s : {a, b}) {
     REQUIRE(read(s, Resolution::kMinute) == expected.of(s, Resolution::kMinute));
     REQUIRE(read(s, Resolution::kHour) == expected.of(s, Resolution::kHour));
+    REQUIRE(read(s, Resolution::kDay) == expected.of(s, Resolution::kDay));
   }
   REQUIRE(read(a, Resolution::kHour).size() == 5);
 

@@ -108,6 +108,7 @@ TEST_CASE_METHOD(StoreFixture, "concurrent write_rollups sum exactly", "[store][
   for (SeriesId s : series) {
     REQUIRE(read(s, Resolution::kMinute) == all.of(s, Resolution::kMinute));
     REQUIRE(read(s, Resolution::kHour) == all.of(s, Resolution::kHour));
+    REQUIRE(read(s, Resolution::kDay) == all.of(s, Resolution::kDay));
   }
   REQUIRE(store().compact().ok());
   for (SeriesId s : series) REQUIRE(read(s, Resolution::kHour) == all.of(s, Resolution::kHour));

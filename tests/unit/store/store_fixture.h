@@ -73,10 +73,11 @@ struct ExpectedSums {
     uint64_t total = 0;
     std::map<uint32_t, uint64_t> by_status;
   };
-  std::map<std::pair<SeriesId, int64_t>, Counts> minute, hour;
+  std::map<std::pair<SeriesId, int64_t>, Counts> minute, hour, day;
 
   void add(const RollupDelta& d) {
-    for (Counts* c : {&minute[{d.series, d.minute_start}], &hour[{d.series, d.minute_start / 3600 * 3600}]}) {
+    for (Counts* c : {&minute[{d.series, d.minute_start}], &hour[{d.series, d.minute_start / 3600 * 3600}],
+                      &day[{d.series, d.minute_start / 86400 * 86400}]}) {
       c->total += d.value.total;
       for (auto [status, count] : d.value.by_status) c->by_status[status] += count;
     }
@@ -85,7 +86,8 @@ struct ExpectedSums {
     for (const auto& d : ds) add(d);
   }
   void add(const ExpectedSums& other) {
-    for (auto [mine, theirs] : {std::pair{&minute, &other.minute}, std::pair{&hour, &other.hour}}) {
+    for (auto [mine, theirs] :
+         {std::pair{&minute, &other.minute}, std::pair{&hour, &other.hour}, std::pair{&day, &other.day}}) {
       for (const auto& [key, c] : *theirs) {
         Counts& into = (*mine)[key];
         into.total += c.total;
@@ -95,7 +97,7 @@ struct ExpectedSums {
   }
   std::map<int64_t, Rollup> of(SeriesId series, Resolution res) const {
     std::map<int64_t, Rollup> out;
-    for (const auto& [key, c] : res == Resolution::kMinute ? minute : hour) {
+    for (const auto& [key, c] : res == Resolution::kMinute ? minute : res == Resolution::kHour ? hour : day) {
       if (key.first != series) continue;
       Rollup& r = out[key.second];
       r.total = c.total;

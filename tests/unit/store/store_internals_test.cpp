@@ -114,6 +114,7 @@ TEST_CASE_METHOD(StoreFixture, "the store survives bytes it did not write", "[st
     std::vector<rocksdb::ColumnFamilyDescriptor> families = {{rocksdb::kDefaultColumnFamilyName, {}},
                                                              {"rollup_1m", rollup_cf},
                                                              {"rollup_1h", rollup_cf},
+                                                             {"rollup_1d", rollup_cf},
                                                              {"raw", {}},
                                                              {"state", {}}};
     std::vector<rocksdb::ColumnFamilyHandle*> handles;

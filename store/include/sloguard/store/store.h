@@ -23,7 +23,7 @@ using SeriesId = uint64_t;
 // A series is identified by its labels, e.g. {service=checkout, endpoint=/api/v1/pay}.
 using Labels = std::map<std::string, std::string>;
 
-enum class Resolution : int64_t { kMinute = 60, kHour = 3600 };
+enum class Resolution : int64_t { kMinute = 60, kHour = 3600, kDay = 86400 };
 inline int64_t seconds(Resolution r) { return static_cast<int64_t>(r); }
 
 struct SeriesInfo {

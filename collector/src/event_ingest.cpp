@@ -1,17 +1,15 @@
 #include "sloguard/collector/event_ingest.h"
 
 #include <cmath>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <unordered_map>
 
+#include "event_decoder.h"
 #include "json_error_locator.h"
 #include "sloguard/common/units.h"
 
 namespace sloguard::collector {
 namespace {
-
-using json = nlohmann::json;
 
 struct ParsedEvent {
   const std::string* service;
@@ -33,6 +31,7 @@ class ErrorSink {
     errors_.push_back(FieldError{index, std::move(field), std::move(msg), -1});
   }
   bool empty() const { return total_ == 0; }
+  size_t count() const { return total_; }
   RejectReason reason() const { return first_reason_; }
   std::vector<FieldError> take() { return std::move(errors_); }
 
@@ -42,20 +41,17 @@ class ErrorSink {
   RejectReason first_reason_ = RejectReason::kInvalidField;
 };
 
-std::string type_name(const json& v) { return v.type_name(); }
-
-std::optional<uint64_t> as_non_negative_integer(const json& v) {
-  if (v.is_number_unsigned()) return v.get<uint64_t>();
-  if (v.is_number_integer()) {
-    int64_t i = v.get<int64_t>();
-    if (i >= 0) return static_cast<uint64_t>(i);
-    return std::nullopt;
+std::optional<uint64_t> as_non_negative_integer(const RawField& v) {
+  switch (v.type) {
+    case RawField::Type::kUint: return v.u;
+    case RawField::Type::kInt:
+      if (v.i >= 0) return static_cast<uint64_t>(v.i);
+      return std::nullopt;
+    case RawField::Type::kFloat:
+      if (std::isfinite(v.f) && v.f >= 0 && v.f < 1.8e19 && std::floor(v.f) == v.f) return static_cast<uint64_t>(v.f);
+      return std::nullopt;
+    default: return std::nullopt;
   }
-  if (v.is_number_float()) {
-    double d = v.get<double>();
-    if (std::isfinite(d) && d >= 0 && d < 1.8e19 && std::floor(d) == d) return static_cast<uint64_t>(d);
-  }
-  return std::nullopt;
 }
 
 struct SeriesKeyHash {
@@ -79,8 +75,8 @@ const char* reject_reason_name(RejectReason r) {
 
 IngestOutcome EventIngestor::ingest_json(const config::Config& cfg, std::string_view body) {
   IngestOutcome out;
-  json doc = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
+  DecodedBody decoded = decode_events_body(body);
+  if (!decoded.syntax_ok) {
     // Parse again, only to say where and what: index and field when inside an event.
     JsonErrorLocation loc = locate_json_error(body);
     out.errors.push_back(FieldError{loc.events_index, loc.field, "", loc.byte_offset});
@@ -95,16 +91,12 @@ IngestOutcome EventIngestor::ingest_json(const config::Config& cfg, std::string_
     }
     return out;
   }
-  auto fail_body = [&](std::string msg) {
+  if (!decoded.shape_error.empty()) {
     out.reason = RejectReason::kMalformedJson;
-    out.errors.push_back(FieldError{-1, "events", std::move(msg), -1});
+    out.errors.push_back(FieldError{-1, "events", decoded.shape_error, -1});
     return out;
-  };
-  if (!doc.is_object()) return fail_body("body must be a JSON object {\"events\": [...]}, got " + type_name(doc));
-  auto it = doc.find("events");
-  if (it == doc.end()) return fail_body("body must have an \"events\" array");
-  if (!it->is_array()) return fail_body("\"events\" must be an array, got " + type_name(*it));
-  const json& events = *it;
+  }
+  const std::vector<RawEvent>& events = decoded.events;
   out.event_objects = events.size();
 
   const int64_t now_ms = clock_.now_ms();
@@ -115,115 +107,85 @@ IngestOutcome EventIngestor::ingest_json(const config::Config& cfg, std::string_
   std::vector<ParsedEvent> parsed;
   parsed.reserve(events.size());
   for (size_t i = 0; i < events.size(); ++i) {
-    const json& e = events[i];
+    const RawEvent& e = events[i];
     const int64_t idx = static_cast<int64_t>(i);
-    if (!e.is_object()) {
-      errs.add(RejectReason::kInvalidField, idx, "", "must be an object, got " + type_name(e));
+    auto invalid = [&](const char* field, std::string what) {
+      errs.add(RejectReason::kInvalidField, idx, field, std::move(what));
+    };
+    if (e.element != RawField::Type::kObject) {
+      RawField f;
+      f.type = e.element;
+      invalid("", std::string("must be an object, got ") + f.type_name());
       continue;
     }
+    const size_t errors_before = errs.count();
     ParsedEvent pe{nullptr, nullptr, 0, 0, 1};
-    bool good = true;
 
-    auto svc = e.find("service");
-    if (svc == e.end()) {
-      errs.add(RejectReason::kInvalidField, idx, "service", "missing (a configured service name)");
-      good = false;
-    } else if (!svc->is_string()) {
-      errs.add(RejectReason::kInvalidField, idx, "service", "must be a string, got " + type_name(*svc));
-      good = false;
+    if (!e.service.present()) {
+      invalid("service", "missing (a configured service name)");
+    } else if (e.service.type != RawField::Type::kString) {
+      invalid("service", std::string("must be a string, got ") + e.service.type_name());
+    } else if (const config::ServiceConfig* sc = cfg.find_service(e.service.s)) {
+      pe.service = &sc->name;
     } else {
-      const auto& name = svc->get_ref<const std::string&>();
-      const config::ServiceConfig* sc = cfg.find_service(name);
-      if (!sc) {
-        errs.add(RejectReason::kUnknownService, idx, "service", "unknown service \"" + name + "\"");
-        good = false;
-      } else {
-        pe.service = &sc->name;
-      }
+      errs.add(RejectReason::kUnknownService, idx, "service", "unknown service \"" + e.service.s + "\"");
     }
 
-    auto ts = e.find("ts");
-    double t = 0;
-    bool have_ts = false;
-    if (ts == e.end()) {
-      errs.add(RejectReason::kInvalidField, idx, "ts", "missing (Unix seconds or RFC 3339)");
-      good = false;
-    } else if (ts->is_number()) {
-      t = ts->get<double>();
-      have_ts = std::isfinite(t);
-      if (!have_ts) errs.add(RejectReason::kInvalidField, idx, "ts", "must be finite");
-    } else if (ts->is_string()) {
-      auto r = parse_rfc3339(ts->get_ref<const std::string&>());
+    std::optional<double> t;
+    if (!e.ts.present()) {
+      invalid("ts", "missing (Unix seconds or RFC 3339)");
+    } else if (e.ts.is_number()) {
+      t = e.ts.as_double();
+    } else if (e.ts.type == RawField::Type::kString) {
+      auto r = parse_rfc3339(e.ts.s);
       if (r.ok()) {
         t = *r;
-        have_ts = true;
       } else {
-        errs.add(RejectReason::kInvalidField, idx, "ts", r.status().message());
+        invalid("ts", r.status().message());
       }
     } else {
-      errs.add(RejectReason::kInvalidField, idx, "ts", "must be Unix seconds or an RFC 3339 string, got " + type_name(*ts));
+      invalid("ts", std::string("must be Unix seconds or an RFC 3339 string, got ") + e.ts.type_name());
     }
-    if (ts != e.end() && !have_ts) good = false;
-    if (have_ts) {
-      if (t > newest_allowed) {
-        errs.add(RejectReason::kTimestampRange, idx, "ts",
-                 "is more than 5m in the future (" + format_rfc3339(static_cast<int64_t>(t)) + ")");
-        good = false;
-      } else if (t < oldest_allowed) {
-        errs.add(RejectReason::kTimestampRange, idx, "ts",
-                 "is older than the retention of " + format_duration_ms(cfg.storage.retention_ms) + " (" +
-                     format_rfc3339(static_cast<int64_t>(std::floor(t))) + ")");
-        good = false;
-      } else {
-        pe.minute = static_cast<int64_t>(std::floor(t / 60.0)) * 60;
-      }
+    if (t && *t > newest_allowed) {
+      errs.add(RejectReason::kTimestampRange, idx, "ts",
+               "is more than 5m in the future (" + format_rfc3339(static_cast<int64_t>(*t)) + ")");
+    } else if (t && *t < oldest_allowed) {
+      errs.add(RejectReason::kTimestampRange, idx, "ts",
+               "is older than the retention of " + format_duration_ms(cfg.storage.retention_ms) + " (" +
+                   format_rfc3339(static_cast<int64_t>(std::floor(*t))) + ")");
+    } else if (t) {
+      pe.minute = static_cast<int64_t>(std::floor(*t / 60.0)) * 60;
     }
 
-    auto st = e.find("status");
-    if (st == e.end()) {
-      errs.add(RejectReason::kInvalidField, idx, "status", "missing (an HTTP status 100..599)");
-      good = false;
+    if (!e.status.present()) {
+      invalid("status", "missing (an HTTP status 100..599)");
+    } else if (auto v = as_non_negative_integer(e.status); !v || *v < 100 || *v > 599) {
+      invalid("status", "must be an integer 100..599");
     } else {
-      auto v = as_non_negative_integer(*st);
-      if (!st->is_number() || !v || *v < 100 || *v > 599) {
-        errs.add(RejectReason::kInvalidField, idx, "status", "must be an integer 100..599");
-        good = false;
-      } else {
-        pe.status = static_cast<uint32_t>(*v);
-      }
+      pe.status = static_cast<uint32_t>(*v);
     }
 
-    if (auto lat = e.find("latency_ms"); lat != e.end()) {
-      double d = lat->is_number() ? lat->get<double>() : -1;
-      if (!lat->is_number() || !std::isfinite(d) || d < 0) {
-        errs.add(RejectReason::kInvalidField, idx, "latency_ms", "must be a finite number >= 0");
-        good = false;
-      }
+    if (e.latency_ms.present() && (!e.latency_ms.is_number() || e.latency_ms.as_double() < 0)) {
+      invalid("latency_ms", "must be a finite number >= 0");
     }
 
-    if (auto cnt = e.find("count"); cnt != e.end()) {
-      auto v = as_non_negative_integer(*cnt);
-      if (!v) {
-        errs.add(RejectReason::kInvalidField, idx, "count", "must be a non-negative integer");
-        good = false;
-      } else {
+    if (e.count.present()) {
+      if (auto v = as_non_negative_integer(e.count)) {
         pe.count = *v;
+      } else {
+        invalid("count", "must be a non-negative integer");
       }
     }
 
-    if (auto ep = e.find("endpoint"); ep != e.end() && !ep->is_null()) {
-      if (!ep->is_string()) {
-        errs.add(RejectReason::kInvalidField, idx, "endpoint", "must be a string, got " + type_name(*ep));
-        good = false;
-      } else if (!ep->get_ref<const std::string&>().empty()) {
-        pe.endpoint = &ep->get_ref<const std::string&>();
-      }
+    if (e.endpoint.type == RawField::Type::kString) {
+      if (!e.endpoint.s.empty()) pe.endpoint = &e.endpoint.s;
+    } else if (e.endpoint.present() && e.endpoint.type != RawField::Type::kNull) {
+      invalid("endpoint", std::string("must be a string, got ") + e.endpoint.type_name());
     }
-    if (auto ver = e.find("version"); ver != e.end() && !ver->is_null() && !ver->is_string()) {
-      errs.add(RejectReason::kInvalidField, idx, "version", "must be a string, got " + type_name(*ver));
-      good = false;
+    if (e.version.present() && e.version.type != RawField::Type::kNull && e.version.type != RawField::Type::kString) {
+      invalid("version", std::string("must be a string, got ") + e.version.type_name());
     }
-    if (good && errs.empty()) parsed.push_back(pe);
+    if (errs.count() == errors_before) parsed.push_back(pe);
   }
   if (!errs.empty()) {
     out.reason = errs.reason();

@@ -148,11 +148,11 @@ IngestOutcome EventIngestor::ingest_json(const config::Config& cfg, std::string_
     }
     if (t && *t > newest_allowed) {
       errs.add(RejectReason::kTimestampRange, idx, "ts",
-               "is more than 5m in the future (" + format_rfc3339(static_cast<int64_t>(*t)) + ")");
+               "is more than 5m in the future (" + format_rfc3339(static_cast<int64_t>(std::min(*t, 253402300799.0))) + ")");
     } else if (t && *t < oldest_allowed) {
       errs.add(RejectReason::kTimestampRange, idx, "ts",
                "is older than the retention of " + format_duration_ms(cfg.storage.retention_ms) + " (" +
-                   format_rfc3339(static_cast<int64_t>(std::floor(*t))) + ")");
+                   format_rfc3339(static_cast<int64_t>(std::max(std::floor(*t), -62135596800.0))) + ")");
     } else if (t) {
       pe.minute = static_cast<int64_t>(std::floor(*t / 60.0)) * 60;
     }
@@ -178,7 +178,11 @@ IngestOutcome EventIngestor::ingest_json(const config::Config& cfg, std::string_
     }
 
     if (e.endpoint.type == RawField::Type::kString) {
-      if (!e.endpoint.s.empty()) pe.endpoint = &e.endpoint.s;
+      if (e.endpoint.s.find_first_of("\x1e\x1f") != std::string::npos) {
+        invalid("endpoint", "must not contain the control characters U+001E or U+001F");
+      } else if (!e.endpoint.s.empty()) {
+        pe.endpoint = &e.endpoint.s;
+      }
     } else if (e.endpoint.present() && e.endpoint.type != RawField::Type::kNull) {
       invalid("endpoint", std::string("must be a string, got ") + e.endpoint.type_name());
     }

@@ -63,6 +63,7 @@ Result<int64_t> parse_duration_ms(std::string_view text) {
 std::string format_duration_ms(int64_t ms) {
   if (ms == 0) return "0s";
   std::string out;
+  if (ms == std::numeric_limits<int64_t>::min()) return "-" + format_duration_ms(-(ms + 1));  // off by 1ms at most
   if (ms < 0) {
     out = "-";
     ms = -ms;
@@ -172,7 +173,7 @@ Result<double> parse_timestamp(std::string_view text) {
 std::string format_rfc3339(int64_t unix_seconds) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};
-  gmtime_r(&t, &tm);
+  if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) return std::to_string(unix_seconds);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;

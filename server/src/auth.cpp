@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <cctype>
 
 namespace sloguard::server {
 namespace {
@@ -25,7 +26,9 @@ AuthDecision Authorizer::check(std::string_view authorization, config::Role need
   constexpr std::string_view kBearer = "Bearer ";
   if (authorization.size() <= kBearer.size() ||
       !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
-                  [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+                  [](char a, char b) {
+                    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+                  })) {
     return {401, "missing bearer token: send 'Authorization: Bearer <token>'", ""};
   }
   const auto presented = digest_of(authorization.substr(kBearer.size()));

@@ -32,6 +32,10 @@ bool read_at(const httplib::Request& req, httplib::Response& res, const Clock& c
     reply_error(res, 400, "at: " + parsed.status().message(), {{"field", "at"}});
     return false;
   }
+  if (*parsed < 0 || *parsed > 253402300799.0) {  // 1970 .. 9999-12-31
+    reply_error(res, 400, "at: must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z", {{"field", "at"}});
+    return false;
+  }
   at = *parsed;
   return true;
 }

@@ -94,13 +94,20 @@ Result<std::vector<std::string>> Server::Impl::reload_from_file() {
               {{"file", current->source_path}, {"errors", std::to_string(errors.size())}});
     return errors;
   }
-  const auto& next = *loaded.config;
-  if (next.storage.path != current->storage.path || next.server.listen_host != current->server.listen_host ||
-      next.server.listen_port != current->server.listen_port) {
-    log::warn("storage.path and server.listen changes take effect after a restart");
+  // The store, the listening socket and the body limit are set up once: a reload keeps them.
+  auto next = std::make_shared<config::Config>(*loaded.config);
+  if (next->storage.path != current->storage.path || next->storage.retention_ms != current->storage.retention_ms ||
+      next->server.listen_host != current->server.listen_host ||
+      next->server.listen_port != current->server.listen_port ||
+      next->server.max_body_bytes != current->server.max_body_bytes) {
+    log::info("storage, server.listen and server.max_body_bytes keep their running values until a restart");
   }
-  swap_config(loaded.config);
-  log::info("config reloaded", {{"file", current->source_path}, {"slos", std::to_string(next.slos.size())}});
+  next->storage = current->storage;
+  next->server.listen_host = current->server.listen_host;
+  next->server.listen_port = current->server.listen_port;
+  next->server.max_body_bytes = current->server.max_body_bytes;
+  swap_config(next);
+  log::info("config reloaded", {{"file", current->source_path}, {"slos", std::to_string(next->slos.size())}});
   return std::vector<std::string>{};
 }
 

@@ -186,6 +186,9 @@ TEST_CASE("unknown SLOs and bad instants are clear 4xx errors") {
   auto [c3, b3] = fx.get("/api/v1/slos/checkout-api?at=2026-01-01T07:00:00Z");
   CHECK(c3 == 200);
   CHECK(b3["at"] == 1767250800);
+  auto [c5, b5] = fx.get("/api/v1/slos/checkout-api?at=1e300");
+  CHECK(c5 == 400);
+  CHECK(b5["field"] == "at");
   auto [c4, b4] = fx.get("/api/v1/nothing");
   CHECK(c4 == 404);
   CHECK(b4["error"].get<std::string>().find("/api/v1/nothing") != std::string::npos);

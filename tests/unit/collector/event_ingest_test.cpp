@@ -119,6 +119,10 @@ TEST_CASE("each kind of bad input rejects the whole batch with index and field")
       {R"({"service":"checkout","ts":)" + ts + R"(,"status":200,"endpoint":5})", "endpoint",
        collector::RejectReason::kInvalidField, "must be a string"},
       {R"("just a string")", "", collector::RejectReason::kInvalidField, "must be an object"},
+      {R"({"service":"checkout","ts":)" + ts + R"(,"status":200,"endpoint":"/a\u001fb"})", "endpoint",
+       collector::RejectReason::kInvalidField, "control characters"},
+      {R"({"service":"checkout","ts":1e300,"status":200})", "ts", collector::RejectReason::kTimestampRange,
+       "in the future"},
   };
   for (const auto& c : cases) {
     Fixture f;

@@ -31,13 +31,13 @@ void Evaluator::run_once() {
   std::vector<slo::SloStatus> statuses;
   statuses.reserve(cfg->slos.size());
   size_t failures = 0;
-  for (const auto& s : cfg->slos) {
-    auto st = engine_.evaluate(*cfg, s, at);
-    if (st.ok()) {
-      statuses.push_back(std::move(st).value());
+  auto results = engine_.evaluate_all(*cfg, at);
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (results[i].ok()) {
+      statuses.push_back(std::move(results[i]).value());
     } else {
       ++failures;
-      log::error("evaluation failed", {{"slo", s.name}, {"error", st.status().to_string()}});
+      log::error("evaluation failed", {{"slo", cfg->slos[i].name}, {"error", results[i].status().to_string()}});
     }
   }
   metrics_.publish(statuses, cfg->budget_policy);

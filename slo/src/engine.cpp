@@ -1,6 +1,8 @@
 #include "sloguard/slo/engine.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cmath>
 
 #include "sloguard/common/units.h"
@@ -60,6 +62,26 @@ Result<SloStatus> Engine::evaluate(const config::Config& cfg, const config::SloC
   st.policy = tier.status;
   st.block_releases = tier.block_releases;
   return st;
+}
+
+std::vector<Result<SloStatus>> Engine::evaluate_all(const config::Config& cfg, double at, unsigned threads) const {
+  const size_t n = cfg.slos.size();
+  std::vector<std::optional<Result<SloStatus>>> results(n);
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < n;) results[i].emplace(evaluate(cfg, cfg.slos[i], at));
+  };
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  // Below a few dozen SLOs a thread costs more than it saves.
+  const size_t workers = std::min<size_t>(threads, (n + 31) / 32);
+  std::vector<std::thread> pool;
+  for (size_t w = 1; w < workers; ++w) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  std::vector<Result<SloStatus>> out;
+  out.reserve(n);
+  for (auto& r : results) out.push_back(std::move(*r));
+  return out;
 }
 
 }  // namespace sloguard::slo

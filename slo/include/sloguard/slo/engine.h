@@ -59,6 +59,10 @@ class Engine {
   // Evaluates one SLO at `at` (any Unix time; rounded down to the minute).
   Result<SloStatus> evaluate(const config::Config& cfg, const config::SloConfig& slo, double at) const;
 
+  // Evaluates every SLO of cfg at `at`, spread over up to `threads` threads (0 = one per
+  // core). Results are in config order, one per SLO.
+  std::vector<Result<SloStatus>> evaluate_all(const config::Config& cfg, double at, unsigned threads = 0) const;
+
  private:
   const Source& source_;
 };

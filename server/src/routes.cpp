@@ -113,15 +113,26 @@ void Server::Impl::install_routes() {
           if (!read_at(req, res, clock, at)) return;
           auto cfg = config();
           const std::string service = req.get_param_value("service");
+          if (!service.empty() && !cfg->find_service(service)) {
+            reply_error(res, 404, "unknown service \"" + service + "\"", {{"field", "service"}});
+            return;
+          }
+          // A service's few SLOs are evaluated here; all of them are spread over the cores.
+          std::vector<Result<slo::SloStatus>> results;
+          if (service.empty()) {
+            results = engine.evaluate_all(*cfg, at);
+          } else {
+            for (const auto& s : cfg->slos) {
+              if (s.service == service) results.push_back(engine.evaluate(*cfg, s, at));
+            }
+          }
           json list = json::array();
-          for (const auto& s : cfg->slos) {
-            if (!service.empty() && s.service != service) continue;
-            auto st = engine.evaluate(*cfg, s, at);
-            if (!st.ok()) {
-              reply_error(res, 500, "evaluating " + s.name + ": " + st.status().message());
+          for (const auto& r : results) {
+            if (!r.ok()) {
+              reply_error(res, 500, "evaluating SLOs: " + r.status().message());
               return;
             }
-            list.push_back(slo_status_json(*st));
+            list.push_back(slo_status_json(*r));
           }
           reply(res, 200, {{"at", slo::align_to_minute(at)}, {"slos", std::move(list)}});
         });

@@ -73,7 +73,10 @@ TEST_CASE("rejections are 400 with error, index and field, and store nothing") {
 TEST_CASE("a body over max_body_bytes gets 413 with a JSON error") {
   testing::ServerFixture fx(kConfig, kNow);
   std::string body = "{\"events\":[";
-  for (int i = 0; i < 60; ++i) body += (i ? "," : "") + ev("\"status\":200");
+  for (int i = 0; i < 60; ++i) {
+    if (i) body += ',';
+    body += ev("\"status\":200");
+  }
   body += "]}";
   REQUIRE(body.size() > 2048);
   auto [code, resp] = fx.post("/api/v1/events", body);

@@ -144,7 +144,10 @@ TEST_CASE("a known stream gives exact SLI, budget and burn rates, also after a r
   const auto events = make_stream();
   for (size_t i = 0; i < events.size(); i += 1000) {
     std::string body = "{\"events\":[";
-    for (size_t j = i; j < std::min(events.size(), i + 1000); ++j) body += (j > i ? "," : "") + event_json(events[j]);
+    for (size_t j = i; j < std::min(events.size(), i + 1000); ++j) {
+      if (j > i) body += ',';
+      body += event_json(events[j]);
+    }
     body += "]}";
     auto [code, resp] = fx.post("/api/v1/events", body);
     REQUIRE(code == 202);
@@ -173,6 +176,9 @@ TEST_CASE("GET /api/v1/slos lists every SLO with null for windows without traffi
   auto [c2, filtered] = fx.get("/api/v1/slos?service=search");
   REQUIRE(c2 == 200);
   CHECK(filtered["slos"].size() == 1);
+  auto [c3, unknown] = fx.get("/api/v1/slos?service=nope");
+  CHECK(c3 == 404);
+  CHECK(unknown["error"] == "unknown service \"nope\"");
 }
 
 TEST_CASE("unknown SLOs and bad instants are clear 4xx errors") {

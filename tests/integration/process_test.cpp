@@ -74,6 +74,16 @@ TEST_CASE("acknowledged events survive kill -9, and SIGTERM shuts down cleanly")
     ChildProcess p({SLOGUARD_BINARY, "serve", "--config", cfg});
     int port = port_of(p.wait_for_line("sloguard listening", 30s));
     CHECK(total_events(port) == acked);
+
+    // SIGHUP reloads the config file: a second SLO appears.
+    std::ofstream(cfg, std::ios::app) << "  - {name: checkout-strict, service: checkout, objective: 99.9%, window: 7d}\n";
+    p.signal(SIGHUP);
+    REQUIRE(!p.wait_for_line("config reloaded", 30s).empty());
+    httplib::Client c("127.0.0.1", port);
+    auto res = c.Get("/api/v1/slos");
+    REQUIRE(res);
+    CHECK(nlohmann::json::parse(res->body)["slos"].size() == 2);
+
     p.signal(SIGTERM);
     int status = p.wait_exit(30s);
     REQUIRE(status != -1);

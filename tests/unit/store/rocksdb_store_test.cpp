@@ -302,3 +302,25 @@ TEST_CASE("open_rocksdb_store rejects unusable options", "[store]") {
   REQUIRE(r.status().code() == Status::Code::kIOError);
   REQUIRE(r.status().message().find(o.path) != std::string::npos);
 }
+
+TEST_CASE_METHOD(StoreFixture, "thousands of merges into the same buckets sum exactly", "[store]") {
+  // Far more operands per key than the memtable keeps before RocksDB folds them.
+  SeriesId s = store().ensure_series({{"service", "checkout"}}).value();
+  uint64_t ok = 0, bad = 0;
+  for (int i = 0; i < 1000; ++i) {
+    uint64_t n200 = static_cast<uint64_t>(i % 7) + 1, n503 = i % 3 == 0 ? 1 : 0;
+    Rollup r = n503 ? counts({{200, n200}, {503, n503}}) : counts({{200, n200}});
+    REQUIRE(store().write_rollups({{s, kT0 + 60 * (i % 2), r}}).ok());
+    ok += n200;
+    bad += n503;
+    if (i == 500) REQUIRE(store().flush().ok());
+  }
+  auto day = read(s, Resolution::kDay);
+  REQUIRE(day.size() == 1);
+  CHECK(day.begin()->second == counts({{200, ok}, {503, bad}}));
+  auto minutes = read(s, Resolution::kMinute);
+  REQUIRE(minutes.size() == 2);
+  CHECK(minutes.begin()->second.total + std::next(minutes.begin())->second.total == ok + bad);
+  reopen();
+  CHECK(read(s, Resolution::kHour).begin()->second == counts({{200, ok}, {503, bad}}));
+}

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,21 +54,51 @@ struct StatusMatcher {
   }
 };
 
-enum class SliKind { kAvailability };
+// availability: good = status not bad. latency: good = latency_ms <= threshold (events
+// without latency_ms do not count). percentile: judged per time slice, a slice is good when
+// its pNN <= target.
+enum class SliKind { kAvailability, kLatency, kPercentile };
 
 struct SliConfig {
   SliKind kind = SliKind::kAvailability;
-  StatusMatcher bad_status{{}, {5}};  // Default: ["5xx"]
+  StatusMatcher bad_status{{}, {5}};  // availability only. Default: ["5xx"]
   std::string endpoint;               // glob; empty = every endpoint
+  double threshold_ms = 0;            // latency: "500ms", "1.5s" -> 500, 1500 (> 0)
+  double percentile = 0;              // percentile: 0 < p < 100, e.g. 99 or 99.9 ("p99" also accepted)
+  double target_ms = 0;               // percentile: the pNN must be <= this (> 0)
 };
+
+// How the budget is counted (OpenSLO's budgetingMethod).
+enum class BudgetingMethod { kOccurrences, kTimeslices };
+
+struct BudgetingConfig {
+  BudgetingMethod method = BudgetingMethod::kOccurrences;  // Default: occurrences; percentile SLIs: timeslices
+  int64_t slice_seconds = 60;  // timeslices: 1m, 5m, ... whole minutes dividing an hour. Default: 1m
+  // timeslices with an availability or latency SLI: a slice is good when its good/total ratio
+  // is >= this. Default: the SLO's objective.
+  double slice_target = 0;
+};
+
+// A rolling window of fixed length, or a calendar period (week from Monday, month, quarter)
+// in a time zone.
+enum class WindowKind { kRolling, kCalendar };
+enum class CalendarUnit { kWeek, kMonth, kQuarter };
 
 struct SloConfig {
   std::string name;
   std::string service;
   double objective = 0;     // fraction in (0, 1)
-  int64_t window_ms = 0;    // rolling window length, a whole number of minutes
-  std::string window_text;  // as written, normalised ("30d")
+  WindowKind window_kind = WindowKind::kRolling;
+  int64_t window_ms = 0;    // rolling: the length, whole minutes; calendar: the longest period
+                            // (week 7d, month 31d, quarter 92d), used for retention checks
+  std::string window_text;  // as written, normalised ("30d", "month")
+  CalendarUnit calendar = CalendarUnit::kMonth;  // calendar windows only
+  std::string time_zone = "UTC";                 // calendar windows only; IANA name
   SliConfig sli;
+  BudgetingConfig budgeting;
+  // group_by: [endpoint] or [version]: one SLO instance per observed value. Empty = one instance.
+  std::vector<std::string> group_by;
+  int max_groups = 100;     // Default: 100. Values beyond it are counted, not evaluated.
 };
 
 struct PolicyTier {
@@ -89,6 +120,12 @@ struct Config {
   static std::vector<PolicyTier> default_budget_policy();
   const ServiceConfig* find_service(std::string_view name) const;
   const SloConfig* find_slo(std::string_view name) const;
+  // Distinct thresholds of the latency SLOs of a service, in microseconds, ascending: ingest
+  // keeps an exact count of events at or under each. Empty for unknown services.
+  const std::vector<uint32_t>& latency_thresholds_us(std::string_view service) const;
+  // Filled by the loader (or by finalize() for configs built in code): service -> thresholds.
+  std::map<std::string, std::vector<uint32_t>, std::less<>> latency_thresholds;
+  void finalize();  // recomputes derived fields such as latency_thresholds
 };
 
 // One validation problem, located in the source file.

@@ -33,6 +33,7 @@ struct LoadgenArgs {
   std::vector<std::string> services;  // default: the services of the server's SLOs
   std::string token_env;              // env var holding a bearer token with the ingest role
   bool quiet = false;
+  bool no_latency = false;  // leave latency_ms out (measures ingest without the latency sketch)
 };
 int run_loadgen(const LoadgenArgs& args);
 

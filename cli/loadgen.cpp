@@ -37,7 +37,7 @@ class BatchWriter {
   explicit BatchWriter(uint64_t seed) : rng_(seed) {}
 
   std::string body(const std::vector<std::string>& services, int n, double now, bool incident,
-                   double error_ratio) {
+                   double error_ratio, bool with_latency) {
     std::string out;
     out.reserve(static_cast<size_t>(n) * 110 + 16);
     out += "{\"events\":[";
@@ -68,9 +68,12 @@ class BatchWriter {
         status = 201;
       }
       double latency = ep->median_ms * std::exp(z(rng_)) * (in_incident ? 4.0 : 1.0);
-      int len = std::snprintf(buf, sizeof buf,
-                              "%s{\"service\":\"%s\",\"ts\":%.3f,\"status\":%d,\"latency_ms\":%.2f,\"endpoint\":\"%s\"}",
-                              i ? "," : "", svc.c_str(), now - u(rng_), status, latency, ep->path);
+      int len = with_latency
+                    ? std::snprintf(buf, sizeof buf,
+                                    "%s{\"service\":\"%s\",\"ts\":%.3f,\"status\":%d,\"latency_ms\":%.2f,\"endpoint\":\"%s\"}",
+                                    i ? "," : "", svc.c_str(), now - u(rng_), status, latency, ep->path)
+                    : std::snprintf(buf, sizeof buf, "%s{\"service\":\"%s\",\"ts\":%.3f,\"status\":%d,\"endpoint\":\"%s\"}",
+                                    i ? "," : "", svc.c_str(), now - u(rng_), status, ep->path);
       out.append(buf, static_cast<size_t>(len));
     }
     out += "]}";
@@ -158,7 +161,7 @@ int run_loadgen(const LoadgenArgs& args) {
         }
         bool incident = args.incident && t >= args.incident_after && t < args.incident_after + args.incident_for;
         double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-        std::string body = writer.body(services, args.batch, now, incident, args.incident_error_ratio);
+        std::string body = writer.body(services, args.batch, now, incident, args.incident_error_ratio, !args.no_latency);
         auto res = client.Post("/api/v1/events", body, "application/json");
         if (res && res->status == 202) {
           sent += static_cast<uint64_t>(args.batch);

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   lg_cmd->add_option("--service", lg.services, "Service to send for (repeatable; default: every SLO's service)");
   lg_cmd->add_option("--token-env", lg.token_env, "Environment variable holding a bearer token (ingest role)");
   lg_cmd->add_flag("-q,--quiet", lg.quiet, "Print only the summary");
+  lg_cmd->add_flag("--no-latency", lg.no_latency, "Send events without latency_ms (no latency sketch work)");
 
   CLI11_PARSE(app, argc, argv);
 

@@ -12,11 +12,14 @@ namespace sloguard::collector {
 namespace {
 
 struct ParsedEvent {
-  const std::string* service;
-  const std::string* endpoint;  // null when absent
-  int64_t minute;
-  uint32_t status;
-  uint64_t count;
+  const std::string* service = nullptr;
+  const std::string* endpoint = nullptr;  // null when absent
+  const std::string* version = nullptr;   // null when absent
+  int64_t minute = 0;
+  uint32_t status = 0;
+  uint64_t count = 1;
+  double latency_ms = -1;  // < 0 when absent
+  const std::vector<uint32_t>* thresholds_us = nullptr;  // the service's latency SLO thresholds
 };
 
 class ErrorSink {
@@ -119,7 +122,7 @@ IngestOutcome EventIngestor::ingest_json(const config::Config& cfg, std::string_
       continue;
     }
     const size_t errors_before = errs.count();
-    ParsedEvent pe{nullptr, nullptr, 0, 0, 1};
+    ParsedEvent pe;
 
     if (!e.service.present()) {
       invalid("service", "missing (a configured service name)");
@@ -127,6 +130,7 @@ IngestOutcome EventIngestor::ingest_json(const config::Config& cfg, std::string_
       invalid("service", std::string("must be a string, got ") + e.service.type_name());
     } else if (const config::ServiceConfig* sc = cfg.find_service(e.service.s)) {
       pe.service = &sc->name;
+      pe.thresholds_us = &cfg.latency_thresholds_us(sc->name);
     } else {
       errs.add(RejectReason::kUnknownService, idx, "service", "unknown service \"" + e.service.s + "\"");
     }
@@ -167,6 +171,8 @@ IngestOutcome EventIngestor::ingest_json(const config::Config& cfg, std::string_
 
     if (e.latency_ms.present() && (!e.latency_ms.is_number() || e.latency_ms.as_double() < 0)) {
       invalid("latency_ms", "must be a finite number >= 0");
+    } else if (e.latency_ms.present()) {
+      pe.latency_ms = e.latency_ms.as_double();
     }
 
     if (e.count.present()) {
@@ -186,7 +192,13 @@ IngestOutcome EventIngestor::ingest_json(const config::Config& cfg, std::string_
     } else if (e.endpoint.present() && e.endpoint.type != RawField::Type::kNull) {
       invalid("endpoint", std::string("must be a string, got ") + e.endpoint.type_name());
     }
-    if (e.version.present() && e.version.type != RawField::Type::kNull && e.version.type != RawField::Type::kString) {
+    if (e.version.type == RawField::Type::kString) {
+      if (e.version.s.find_first_of("\x1e\x1f") != std::string::npos) {
+        invalid("version", "must not contain the control characters U+001E or U+001F");
+      } else if (!e.version.s.empty()) {
+        pe.version = &e.version.s;
+      }
+    } else if (e.version.present() && e.version.type != RawField::Type::kNull) {
       invalid("version", std::string("must be a string, got ") + e.version.type_name());
     }
     if (errs.count() == errors_before) parsed.push_back(pe);
@@ -199,15 +211,19 @@ IngestOutcome EventIngestor::ingest_json(const config::Config& cfg, std::string_
 
   // Combine in memory per series and minute, then write once.
   std::unordered_map<std::string, store::SeriesId> series_cache;
-  auto series_for = [&](const std::string& service, const std::string* endpoint) -> Result<store::SeriesId> {
+  // The series {service} or {service, label=value}.
+  auto series_for = [&](const std::string& service, const char* label,
+                        const std::string* value) -> Result<store::SeriesId> {
     std::string key = service;
-    if (endpoint) {
+    if (value) {
       key += '\x1f';
-      key += *endpoint;
+      key += label;
+      key += '\x1f';
+      key += *value;
     }
     if (auto f = series_cache.find(key); f != series_cache.end()) return f->second;
     store::Labels labels{{"service", service}};
-    if (endpoint) labels.emplace("endpoint", *endpoint);
+    if (value) labels.emplace(label, *value);
     auto id = store_.ensure_series(labels);
     if (id.ok()) series_cache.emplace(std::move(key), *id);
     return id;
@@ -217,7 +233,9 @@ IngestOutcome EventIngestor::ingest_json(const config::Config& cfg, std::string_
   auto add_to = [&](store::SeriesId sid, const ParsedEvent& pe) {
     auto [pos, inserted] = slot.try_emplace({sid, pe.minute}, deltas.size());
     if (inserted) deltas.push_back(store::RollupDelta{sid, pe.minute, {}});
-    deltas[pos->second].value.add(pe.status, pe.count);
+    store::Rollup& r = deltas[pos->second].value;
+    r.add(pe.status, pe.count);
+    if (pe.latency_ms >= 0) r.add_latency(pe.latency_ms, pe.count, *pe.thresholds_us);
   };
   auto storage_error = [&](const Status& s) {
     out.reason = RejectReason::kStorage;
@@ -227,13 +245,14 @@ IngestOutcome EventIngestor::ingest_json(const config::Config& cfg, std::string_
   uint64_t accepted = 0;
   std::unordered_map<const std::string*, uint64_t> by_service;
   for (const auto& pe : parsed) {
-    auto base = series_for(*pe.service, nullptr);
-    if (!base.ok()) return storage_error(base.status());
-    add_to(*base, pe);
-    if (pe.endpoint) {
-      auto ep = series_for(*pe.service, pe.endpoint);
-      if (!ep.ok()) return storage_error(ep.status());
-      add_to(*ep, pe);
+    // Every event counts for its service, and for its endpoint and its version when it names them.
+    const std::pair<const char*, const std::string*> dims[] = {
+        {nullptr, nullptr}, {"endpoint", pe.endpoint}, {"version", pe.version}};
+    for (const auto& [label, value] : dims) {
+      if (label && !value) continue;
+      auto sid = series_for(*pe.service, label, value);
+      if (!sid.ok()) return storage_error(sid.status());
+      add_to(*sid, pe);
     }
     accepted += pe.count;
     by_service[pe.service] += pe.count;

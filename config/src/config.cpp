@@ -1,6 +1,7 @@
 #include "sloguard/config/config.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace sloguard::config {
 
@@ -40,6 +41,27 @@ const SloConfig* Config::find_slo(std::string_view name) const {
     if (s.name == name) return &s;
   }
   return nullptr;
+}
+
+const std::vector<uint32_t>& Config::latency_thresholds_us(std::string_view service) const {
+  static const std::vector<uint32_t> kNone;
+  auto it = latency_thresholds.find(service);
+  return it == latency_thresholds.end() ? kNone : it->second;
+}
+
+void Config::finalize() {
+  latency_thresholds.clear();
+  for (const SloConfig& slo : slos) {
+    if (slo.sli.kind != SliKind::kLatency) continue;
+    // The loader keeps thresholds to whole microseconds within (0, 1h], so this is exact and fits.
+    const double us = std::round(slo.sli.threshold_ms * 1000.0);
+    if (!(us >= 1 && us <= static_cast<double>(std::numeric_limits<uint32_t>::max()))) continue;
+    latency_thresholds[slo.service].push_back(static_cast<uint32_t>(us));
+  }
+  for (auto& [service, us] : latency_thresholds) {
+    std::sort(us.begin(), us.end());
+    us.erase(std::unique(us.begin(), us.end()), us.end());
+  }
 }
 
 std::string ConfigError::to_string() const {

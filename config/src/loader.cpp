@@ -145,7 +145,10 @@ LoadResult load(const std::string& yaml, const std::string& file, const std::str
   }
   LoadResult result;
   result.errors = errors.take_sorted();
-  if (result.errors.empty()) result.config = std::move(config);
+  if (result.errors.empty()) {
+    config->finalize();
+    result.config = std::move(config);
+  }
   return result;
 }
 

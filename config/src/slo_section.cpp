@@ -1,9 +1,11 @@
-// The `slos:` section: objective, window and SLI of each SLO.
+// The `slos:` section: name, service, objective, window and time zone, grouping of each SLO.
+// Its sli and budgeting are read in sli_section.cpp and budgeting_section.cpp.
 #include <algorithm>
 #include <charconv>
 
 #include "sections.h"
 #include "sloguard/common/units.h"
+#include "time_zones.h"
 
 namespace sloguard::config::detail {
 namespace {
@@ -27,87 +29,141 @@ void parse_objective(ErrorSink& errors, const Item& item, SloConfig& out) {
   out.objective = *v;
 }
 
+struct CalendarWindow {
+  std::string_view name;
+  CalendarUnit unit;
+  int64_t longest_ms;  // the longest period, for the retention check
+};
+constexpr CalendarWindow kCalendarWindows[] = {
+    {"week", CalendarUnit::kWeek, 7 * 86400000LL},
+    {"month", CalendarUnit::kMonth, 31 * 86400000LL},
+    {"quarter", CalendarUnit::kQuarter, 92 * 86400000LL},  // Jul-Sep and Oct-Dec
+};
+
+std::string too_long_for_retention(const std::string& window, std::optional<int64_t> retention_ms) {
+  return "window " + window + " is longer than storage.retention " + format_duration_ms(*retention_ms) +
+         "; the store would not hold a whole window";
+}
+
+// A rolling duration ("30d") or a calendar period (week, month, quarter).
 void parse_window(ErrorSink& errors, const Item& item, std::optional<int64_t> retention_ms, SloConfig& out) {
-  auto ms = read_duration(errors, item);
-  if (!ms) return;
-  const std::string text = item.node.Scalar();
-  if (*ms <= 0) {
-    errors.add(item.mark(), item.msg("window must be longer than 0, got \"" + text + "\""));
-  } else if (*ms % kMinuteMs != 0) {
-    errors.add(item.mark(), item.msg("window must be a whole number of minutes, got \"" + text + "\""));
-  } else if (retention_ms && *ms > *retention_ms) {
+  auto text = read_scalar(errors, item, "a duration like 30d, or week, month or quarter");
+  if (!text) return;
+  for (const CalendarWindow& c : kCalendarWindows) {
+    if (*text != c.name) continue;
+    if (retention_ms && c.longest_ms > *retention_ms) {
+      errors.add(item.mark(), item.msg(too_long_for_retention(
+                                  std::string(c.name) + " (up to " + format_duration_ms(c.longest_ms) + ")",
+                                  retention_ms)));
+      return;
+    }
+    out.window_kind = WindowKind::kCalendar;
+    out.calendar = c.unit;
+    out.window_ms = c.longest_ms;
+    out.window_text = std::string(c.name);
+    return;
+  }
+  Result<int64_t> ms = parse_duration_ms(*text);
+  if (!ms.ok()) {
+    static const std::vector<std::string_view> kNames = {"week", "month", "quarter"};
+    std::string_view suggestion = closest_match(*text, kNames);
     errors.add(item.mark(),
-               item.msg("window " + format_duration_ms(*ms) + " is longer than storage.retention " +
-                        format_duration_ms(*retention_ms) + "; the store would not hold a whole window"));
+               item.msg(suggestion.empty()
+                            ? ms.status().message() + "; or a calendar window: week, month, quarter"
+                            : "unknown window \"" + *text + "\"; did you mean \"" + std::string(suggestion) +
+                                  "\"? (calendar windows: week, month, "
+                                  "quarter; rolling windows are durations like 30d)"));
+    return;
+  }
+  if (*ms <= 0) {
+    errors.add(item.mark(), item.msg("window must be longer than 0, got \"" + *text + "\""));
+  } else if (*ms % kMinuteMs != 0) {
+    errors.add(item.mark(), item.msg("window must be a whole number of minutes, got \"" + *text + "\""));
+  } else if (retention_ms && *ms > *retention_ms) {
+    errors.add(item.mark(), item.msg(too_long_for_retention(format_duration_ms(*ms), retention_ms)));
   } else {
+    out.window_kind = WindowKind::kRolling;
     out.window_ms = *ms;
     out.window_text = format_duration_ms(*ms);
   }
 }
 
-// One entry of bad_status: a code 100..599 or a class "1xx".."5xx".
-void parse_status(ErrorSink& errors, const Item& item, StatusMatcher& out) {
-  constexpr std::string_view kWhat = "a status code 100..599 or a class like \"5xx\"";
-  auto text = read_scalar(errors, item, kWhat);
+// Only calendar windows have a time zone: a rolling window is the same span everywhere.
+void parse_time_zone(ErrorSink& errors, const Item& item, SloConfig& out) {
+  auto text = read_scalar(errors, item, "an IANA time zone name like Europe/Berlin");
   if (!text) return;
-  const std::string& s = *text;
-  if (s.size() == 3 && s[0] >= '1' && s[0] <= '5' && (s[1] == 'x' || s[1] == 'X') &&
-      (s[2] == 'x' || s[2] == 'X')) {
-    int cls = s[0] - '0';
-    if (std::find(out.classes.begin(), out.classes.end(), cls) == out.classes.end()) {
-      out.classes.push_back(cls);
-    }
+  if (out.window_kind == WindowKind::kRolling && !out.window_text.empty()) {
+    errors.add(item.key, item.msg("applies only to calendar windows (week, month, quarter); window " +
+                                  out.window_text + " is rolling"));
     return;
   }
-  int code = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), code);
-  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || code < 100 || code > 599) {
-    errors.add(item.mark(), item.msg("expected " + std::string(kWhat) + ", got \"" + s + "\""));
+  if (text->empty()) {
+    errors.add(item.mark(), item.msg("must not be empty (leave time_zone out for UTC)"));
     return;
   }
-  if (std::find(out.codes.begin(), out.codes.end(), code) == out.codes.end()) out.codes.push_back(code);
+  std::string problem = check_time_zone(*text);
+  if (!problem.empty()) {
+    errors.add(item.mark(), item.msg(problem));
+    return;
+  }
+  out.time_zone = *text;
 }
 
-void parse_sli(ErrorSink& errors, const Item& item, SliConfig& out) {
-  if (!expect_map(errors, item, "a mapping with kind, bad_status, endpoint")) return;
-  Fields f(errors, item, {"kind", "bad_status", "endpoint"});
-  if (const Item* kind = f.get("kind")) {
-    static const std::vector<std::string_view> kKinds = {"availability"};
-    if (auto text = read_scalar(errors, *kind, "an SLI kind (availability)")) {
-      if (*text == "availability") {
-        out.kind = SliKind::kAvailability;
-      } else {
-        std::string_view suggestion = closest_match(*text, kKinds);
-        errors.add(kind->mark(),
-                   kind->msg("unknown SLI kind \"" + *text + "\"; " +
-                             (suggestion.empty() ? "expected one of: " + join_names(kKinds)
-                                                 : "did you mean \"" + std::string(suggestion) + "\"?")));
-      }
+// group_by: one label. Returns false after reporting.
+bool parse_group_by(ErrorSink& errors, const Item& item, SloConfig& out) {
+  static const std::vector<std::string_view> kLabels = {"endpoint", "version"};
+  if (!expect_list(errors, item, "a list with one label: [endpoint] or [version]")) return false;
+  if (item.node.size() == 0) {
+    errors.add(item.mark(), item.msg("must list one label: endpoint or version (or leave group_by out)"));
+    return false;
+  }
+  bool ok = true;
+  std::vector<std::string> labels;
+  for (size_t i = 0; i < item.node.size(); ++i) {
+    Item label = item.element(i, item.node[i]);
+    auto text = read_scalar(errors, label, "a label: endpoint or version");
+    if (!text) {
+      ok = false;
+      continue;
     }
-  }
-  if (const Item* bad = f.get("bad_status")) {
-    if (expect_list(errors, *bad, "a list of status codes or classes like [\"5xx\", 429]")) {
-      if (bad->node.size() == 0) {
-        // Nothing bad would make the SLO always met: surely not what was meant.
-        errors.add(bad->mark(), bad->msg("must list at least one status code or class (default [\"5xx\"])"));
-      }
-      StatusMatcher matcher;
-      for (size_t i = 0; i < bad->node.size(); ++i) {
-        parse_status(errors, bad->element(i, bad->node[i]), matcher);
-      }
-      out.bad_status = std::move(matcher);
+    if (std::find(kLabels.begin(), kLabels.end(), *text) == kLabels.end()) {
+      std::string m = "unknown label \"" + *text + "\"";
+      std::string_view suggestion = closest_match(*text, kLabels);
+      if (!suggestion.empty()) m += "; did you mean \"" + std::string(suggestion) + "\"?";
+      errors.add(label.mark(), label.msg(m + " (group_by takes one of: " + join_names(kLabels) + ")"));
+      ok = false;
+      continue;
     }
+    labels.push_back(*text);
   }
-  if (const Item* endpoint = f.get("endpoint")) {
-    if (auto text = read_scalar(errors, *endpoint, "an endpoint glob like \"/api/*\"")) out.endpoint = *text;
+  if (item.node.size() > 1) {
+    errors.add(item.mark(), item.msg("group by one label only, got " + std::to_string(item.node.size())));
+    ok = false;
   }
+  if (ok) out.group_by = std::move(labels);
+  return ok;
+}
+
+void parse_max_groups(ErrorSink& errors, const Item& item, SloConfig& out) {
+  constexpr int kMax = 10000;
+  auto text = read_scalar(errors, item, "a whole number 1..10000");
+  if (!text) return;
+  int v = 0;
+  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (text->empty() || ec != std::errc() || ptr != text->data() + text->size() || v < 1 || v > kMax) {
+    errors.add(item.mark(), item.msg("expected a whole number 1..10000, got \"" + *text + "\""));
+    return;
+  }
+  out.max_groups = v;
 }
 
 // Reports problems and returns the SLO as far as it could be read.
 SloConfig parse_slo(ErrorSink& errors, const Item& item, const std::vector<std::string>& service_names,
                     std::optional<int64_t> retention_ms) {
   SloConfig slo;
-  Fields f(errors, item, {"name", "service", "objective", "window", "sli"});
+  Fields f(
+      errors, item,
+      {"name", "service", "objective", "window", "time_zone", "sli", "budgeting", "group_by", "max_groups"});
   if (const Item* name = f.require("name")) {
     if (auto text = read_scalar(errors, *name, "an SLO name")) {
       if (check_name(errors, *name, *text)) slo.name = *text;
@@ -134,7 +190,19 @@ SloConfig parse_slo(ErrorSink& errors, const Item& item, const std::vector<std::
   }
   if (const Item* objective = f.require("objective")) parse_objective(errors, *objective, slo);
   if (const Item* window = f.require("window")) parse_window(errors, *window, retention_ms, slo);
-  if (const Item* sli = f.get("sli")) parse_sli(errors, *sli, slo.sli);
+  if (const Item* tz = f.get("time_zone")) parse_time_zone(errors, *tz, slo);
+  bool kind_known = true;  // no sli: availability
+  if (const Item* sli = f.get("sli")) kind_known = parse_sli(errors, *sli, slo.sli);
+  parse_budgeting(errors, f.get("budgeting"), kind_known, slo);
+  bool grouped_ok = true;
+  if (const Item* group_by = f.get("group_by")) grouped_ok = parse_group_by(errors, *group_by, slo);
+  if (const Item* max_groups = f.get("max_groups")) {
+    if (!f.get("group_by")) {
+      errors.add(max_groups->key, item.msg("max_groups applies only with group_by"));
+    } else if (grouped_ok) {
+      parse_max_groups(errors, *max_groups, slo);
+    }
+  }
   return slo;
 }
 

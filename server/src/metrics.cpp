@@ -91,8 +91,29 @@ Metrics::Metrics()
                           .Register(*registry_)),
       sli_events_(prometheus::BuildGauge()
                       .Name("sloguard_slo_events")
-                      .Help("Events over the SLO window, by kind (good, bad, total).")
-                      .Register(*registry_)) {
+                      .Help("Events over the SLO window, by kind (good, bad, total); occurrences budgeting.")
+                      .Register(*registry_)),
+      sli_slices_(prometheus::BuildGauge()
+                      .Name("sloguard_slo_timeslices")
+                      .Help("Time slices with data over the SLO window, by kind (good, bad, total); timeslices budgeting.")
+                      .Register(*registry_)),
+      exhaustion_(prometheus::BuildGauge()
+                      .Name("sloguard_slo_error_budget_exhaustion_seconds")
+                      .Help("Seconds until the error budget is spent if the burn rate over `rate` (1h, or the SLO "
+                            "window's average) holds; absent when it never would be.")
+                      .Register(*registry_)),
+      latency_(prometheus::BuildGauge()
+                   .Name("sloguard_slo_latency_seconds")
+                   .Help("Latency quantiles over the SLO window (latency and percentile SLIs; relative error <= 1%).")
+                   .Register(*registry_)),
+      groups_(prometheus::BuildGauge()
+                  .Name("sloguard_slo_groups")
+                  .Help("Groups of a grouped SLO, by state: evaluated, or overflow (beyond max_groups).")
+                  .Register(*registry_)),
+      overflow_events_(prometheus::BuildGauge()
+                           .Name("sloguard_slo_overflow_events")
+                           .Help("Events over the SLO window in groups beyond max_groups (not evaluated per group).")
+                           .Register(*registry_)) {
   prometheus::BuildGauge()
       .Name("sloguard_build_info")
       .Help("Build information; always 1.")
@@ -121,28 +142,47 @@ void Metrics::evaluation_done(double seconds, size_t failures) {
   last_evaluation_.Set(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
+void Metrics::publish_one(const slo::SloStatus& s, const std::vector<config::PolicyTier>& tiers) {
+  prometheus::Labels base{{"slo", s.name}, {"service", s.service}};
+  if (!s.group.empty()) base.emplace("group", s.group);
+  auto with = [&](const char* k, const std::string& v) {
+    prometheus::Labels l = base;
+    l.emplace(k, v);
+    return l;
+  };
+  objective_.set(base, s.objective);
+  window_seconds_.set(base, static_cast<double>(s.window_seconds));
+  if (s.ratio) sli_ratio_.set(base, *s.ratio);
+  if (s.budget.remaining_ratio) budget_remaining_.set(base, *s.budget.remaining_ratio);
+  GaugeRound& counts = s.budgeting == "timeslices" ? sli_slices_ : sli_events_;
+  counts.set(with("kind", "good"), static_cast<double>(s.sli.good));
+  counts.set(with("kind", "bad"), static_cast<double>(s.sli.bad()));
+  counts.set(with("kind", "total"), static_cast<double>(s.sli.total));
+  for (const auto& w : s.burn_rates) {
+    if (w.burn_rate) burn_rate_.set(with("window", w.name), *w.burn_rate);
+  }
+  if (s.budget.exhausted_in_1h_rate) exhaustion_.set(with("rate", "1h"), *s.budget.exhausted_in_1h_rate);
+  if (s.budget.exhausted_in_window_rate) exhaustion_.set(with("rate", "window"), *s.budget.exhausted_in_window_rate);
+  if (s.latency) {
+    const std::pair<const char*, double> qs[] = {{"0.5", s.latency->p50},   {"0.9", s.latency->p90},
+                                                 {"0.95", s.latency->p95},  {"0.99", s.latency->p99},
+                                                 {"0.999", s.latency->p999}};
+    for (const auto& [q, ms] : qs) latency_.set(with("quantile", q), ms / 1000.0);
+  }
+  for (const auto& t : tiers) policy_.set(with("status", t.status), t.status == s.policy ? 1.0 : 0.0);
+  if (!s.groups.empty() || !s.overflow_groups.empty()) {
+    groups_.set(with("state", "evaluated"), static_cast<double>(s.groups.size()));
+    groups_.set(with("state", "overflow"), static_cast<double>(s.overflow_groups.size()));
+    overflow_events_.set(base, static_cast<double>(s.overflow_events));
+  }
+  for (const auto& g : s.groups) publish_one(g, tiers);
+}
+
 void Metrics::publish(const std::vector<slo::SloStatus>& statuses, const std::vector<config::PolicyTier>& tiers) {
   std::lock_guard<std::mutex> lock(publish_mu_);
-  for (const auto& s : statuses) {
-    const prometheus::Labels base{{"slo", s.name}, {"service", s.service}};
-    auto with = [&](const char* k, const std::string& v) {
-      prometheus::Labels l = base;
-      l.emplace(k, v);
-      return l;
-    };
-    objective_.set(base, s.objective);
-    window_seconds_.set(base, static_cast<double>(s.window_seconds));
-    if (s.ratio) sli_ratio_.set(base, *s.ratio);
-    if (s.budget.remaining_ratio) budget_remaining_.set(base, *s.budget.remaining_ratio);
-    sli_events_.set(with("kind", "good"), static_cast<double>(s.sli.good));
-    sli_events_.set(with("kind", "bad"), static_cast<double>(s.sli.bad()));
-    sli_events_.set(with("kind", "total"), static_cast<double>(s.sli.total));
-    for (const auto& w : s.burn_rates) {
-      if (w.burn_rate) burn_rate_.set(with("window", w.name), *w.burn_rate);
-    }
-    for (const auto& t : tiers) policy_.set(with("status", t.status), t.status == s.policy ? 1.0 : 0.0);
-  }
-  for (GaugeRound* r : {&sli_ratio_, &objective_, &budget_remaining_, &burn_rate_, &policy_, &window_seconds_, &sli_events_}) {
+  for (const auto& s : statuses) publish_one(s, tiers);
+  for (GaugeRound* r : {&sli_ratio_, &objective_, &budget_remaining_, &burn_rate_, &policy_, &window_seconds_,
+                        &sli_events_, &sli_slices_, &exhaustion_, &latency_, &groups_, &overflow_events_}) {
     r->finish();
   }
 }

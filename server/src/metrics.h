@@ -58,7 +58,9 @@ class Metrics {
   prometheus::Gauge& last_evaluation_;
 
   std::mutex publish_mu_;
-  GaugeRound sli_ratio_, objective_, budget_remaining_, burn_rate_, policy_, window_seconds_, sli_events_;
+  void publish_one(const slo::SloStatus& s, const std::vector<config::PolicyTier>& tiers);
+  GaugeRound sli_ratio_, objective_, budget_remaining_, burn_rate_, policy_, window_seconds_, sli_events_,
+      sli_slices_, exhaustion_, latency_, groups_, overflow_events_;
 };
 
 }  // namespace sloguard::server

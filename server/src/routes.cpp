@@ -148,12 +148,57 @@ void Server::Impl::install_routes() {
             reply_error(res, 404, "unknown SLO \"" + name + "\"");
             return;
           }
-          auto st = engine.evaluate(*cfg, *s, at);
+          auto st = engine.evaluate(*cfg, *s, at, req.get_param_value("group"));
+          if (st.status().is_not_found() || st.status().is_invalid_argument()) {
+            reply_error(res, st.status().is_not_found() ? 404 : 400, st.status().message(), {{"field", "group"}});
+            return;
+          }
           if (!st.ok()) {
             reply_error(res, 500, "evaluating " + name + ": " + st.status().message());
             return;
           }
           reply(res, 200, slo_status_json(*st));
+        });
+
+  route("GET", "/api/v1/latency", "/api/v1/latency", Role::kRead,
+        [this](const httplib::Request& req, httplib::Response& res) {
+          double at;
+          if (!read_at(req, res, clock, at)) return;
+          auto cfg = config();
+          const std::string service = req.get_param_value("service");
+          if (service.empty()) {
+            reply_error(res, 400, "service: required, e.g. ?service=checkout&window=1h", {{"field", "service"}});
+            return;
+          }
+          if (!cfg->find_service(service)) {
+            reply_error(res, 404, "unknown service \"" + service + "\"", {{"field", "service"}});
+            return;
+          }
+          const std::string window_text = req.has_param("window") ? req.get_param_value("window") : "1h";
+          auto window_ms = parse_duration_ms(window_text);
+          if (!window_ms.ok() || *window_ms <= 0 || *window_ms % 60000 != 0 ||
+              *window_ms > cfg->storage.retention_ms) {
+            reply_error(res, 400,
+                        "window: expected whole minutes up to the retention of " +
+                            format_duration_ms(cfg->storage.retention_ms) + ", e.g. 5m, 1h, 30d",
+                        {{"field", "window"}});
+            return;
+          }
+          config::SloConfig query;
+          query.service = service;
+          query.sli.endpoint = req.get_param_value("endpoint");
+          const int64_t at_min = slo::align_to_minute(at);
+          auto sketch = source.latency(slo::Instance{&query, ""}, at_min - *window_ms / 1000, at_min);
+          if (!sketch.ok()) {
+            reply_error(res, 500, "reading latency: " + sketch.status().message());
+            return;
+          }
+          json body = {{"service", service},
+                       {"window", format_duration_ms(*window_ms)},
+                       {"at", at_min},
+                       {"latency", latency_json(*sketch)}};
+          if (!query.sli.endpoint.empty()) body["endpoint"] = query.sli.endpoint;
+          reply(res, 200, body);
         });
 
   route("GET", "/healthz", "/healthz", std::nullopt,

@@ -6,11 +6,13 @@
 #include <cmath>
 
 #include "sloguard/common/units.h"
+#include "sloguard/slo/calendar.h"
 
 namespace sloguard::slo {
 
 std::vector<int64_t> burn_rate_windows(int64_t slo_window_seconds) {
-  std::vector<int64_t> w = {5 * 60, 30 * 60, 3600, 2 * 3600, 6 * 3600, 86400, 3 * 86400, slo_window_seconds};
+  std::vector<int64_t> w = {5 * 60, 30 * 60, 3600, 2 * 3600, 6 * 3600, 86400, 3 * 86400};
+  if (slo_window_seconds > 0) w.push_back(slo_window_seconds);
   std::sort(w.begin(), w.end());
   w.erase(std::unique(w.begin(), w.end()), w.end());
   return w;
@@ -29,27 +31,132 @@ const config::PolicyTier& policy_for(const std::vector<config::PolicyTier>& tier
   return tiers.back();
 }
 
-Result<SloStatus> Engine::evaluate(const config::Config& cfg, const config::SloConfig& slo, double at_time) const {
+const char* sli_kind_name(config::SliKind kind) {
+  switch (kind) {
+    case config::SliKind::kAvailability: return "availability";
+    case config::SliKind::kLatency: return "latency";
+    case config::SliKind::kPercentile: return "percentile";
+  }
+  return "availability";
+}
+
+namespace {
+
+// Good and bad slices per window: a slice is good when its pNN is within the target
+// (percentile SLIs) or its good/total ratio reaches the slice target (other SLIs).
+std::vector<Counts> slice_window_counts(const config::SloConfig& slo, const std::vector<Slice>& slices, int64_t at,
+                                        const std::vector<int64_t>& windows) {
+  const double slice_target = slo.budgeting.slice_target > 0 ? slo.budgeting.slice_target : slo.objective;
+  std::vector<Counts> out(windows.size());
+  for (const Slice& sl : slices) {
+    bool good;
+    if (slo.sli.kind == config::SliKind::kPercentile) {
+      good = sl.percentile_ms && *sl.percentile_ms <= slo.sli.target_ms;
+    } else {
+      good = static_cast<double>(sl.counts.good) >= slice_target * static_cast<double>(sl.counts.total);
+    }
+    for (size_t i = 0; i < windows.size(); ++i) {
+      if (sl.start >= at - windows[i]) out[i] += Counts{good ? 1u : 0u, 1};
+    }
+  }
+  return out;
+}
+
+std::optional<double> exhaustion_seconds(std::optional<double> remaining, std::optional<double> burn, double window) {
+  if (!remaining || !burn) return std::nullopt;
+  if (*remaining <= 0) return 0.0;
+  if (*burn <= 0) return std::nullopt;
+  return *remaining * window / *burn;
+}
+
+}  // namespace
+
+Result<SloStatus> Engine::evaluate(const config::Config& cfg, const config::SloConfig& slo, double at_time,
+                                   const std::string& group) const {
+  const int64_t at = align_to_minute(at_time);
+  if (!group.empty()) {
+    if (slo.group_by.empty()) return Status::InvalidArgument("SLO " + slo.name + " has no group_by");
+    GroupList gl = source_.groups(slo);
+    if (std::find(gl.groups.begin(), gl.groups.end(), group) == gl.groups.end() &&
+        std::find(gl.overflow.begin(), gl.overflow.end(), group) == gl.overflow.end()) {
+      return Status::NotFound("SLO " + slo.name + " has no group \"" + group + "\"");
+    }
+    return evaluate_instance(cfg, Instance{&slo, group}, at);
+  }
+  auto whole = evaluate_instance(cfg, Instance{&slo, ""}, at);
+  if (!whole.ok() || slo.group_by.empty()) return whole;
+  GroupList gl = source_.groups(slo);
+  for (const auto& g : gl.groups) {
+    auto st = evaluate_instance(cfg, Instance{&slo, g}, at);
+    if (!st.ok()) return st.status();
+    whole->groups.push_back(std::move(st).value());
+  }
+  const std::vector<int64_t> window = {whole->window_seconds};
+  for (const auto& g : gl.overflow) {
+    if (whole->window_seconds <= 0) break;
+    auto c = source_.window_counts(Instance{&slo, g}, at, window);
+    if (!c.ok()) return c.status();
+    whole->overflow_events += (*c)[0].total;
+  }
+  whole->overflow_groups = std::move(gl.overflow);
+  return whole;
+}
+
+Result<SloStatus> Engine::evaluate_instance(const config::Config& cfg, const Instance& inst, int64_t at) const {
+  const config::SloConfig& slo = *inst.slo;
   SloStatus st;
   st.name = slo.name;
   st.service = slo.service;
+  st.group = inst.group;
+  st.sli_kind = sli_kind_name(slo.sli.kind);
   st.objective = slo.objective;
-  st.window_seconds = slo.window_ms / 1000;
-  st.window = format_duration_ms(slo.window_ms);
-  st.at = align_to_minute(at_time);
+  st.at = at;
+  st.window = slo.window_text.empty() ? format_duration_ms(slo.window_ms) : slo.window_text;
+  double full_window = static_cast<double>(slo.window_ms) / 1000.0;
+  if (slo.window_kind == config::WindowKind::kCalendar) {
+    auto start = calendar_period_start(slo.calendar, slo.time_zone, at);
+    if (!start.ok()) return start.status();
+    auto end = calendar_period_end(slo.calendar, slo.time_zone, at);
+    if (!end.ok()) return end.status();
+    st.window_start = *start;
+    st.window_end = *end;
+    st.window_seconds = at - *start;
+    full_window = static_cast<double>(*end - *start);
+  } else {
+    st.window_seconds = slo.window_ms / 1000;
+    st.window_start = at - st.window_seconds;
+  }
+  const bool timeslices = slo.budgeting.method == config::BudgetingMethod::kTimeslices;
+  st.budgeting = timeslices ? "timeslices" : "occurrences";
+  if (timeslices) st.slice_seconds = slo.budgeting.slice_seconds;
 
+  // At the very start of a calendar period the SLO window is empty: only the fixed windows.
   const std::vector<int64_t> windows = burn_rate_windows(st.window_seconds);
-  auto counts = source_.window_counts(slo, st.at, windows);
-  if (!counts.ok()) return counts.status();
+  std::vector<Counts> counts;
+  if (timeslices) {
+    auto slices = source_.slices(inst, at - windows.back(), at, slo.budgeting.slice_seconds);
+    if (!slices.ok()) return slices.status();
+    counts = slice_window_counts(slo, *slices, at, windows);
+  } else {
+    auto c = source_.window_counts(inst, at, windows);
+    if (!c.ok()) return c.status();
+    counts = std::move(c).value();
+  }
 
   const double error_allowance = 1.0 - slo.objective;
+  std::optional<double> burn_1h, burn_window;
   for (size_t i = 0; i < windows.size(); ++i) {
-    const Counts& c = (*counts)[i];
-    WindowBurn wb{format_duration_ms(windows[i] * 1000), windows[i], c, std::nullopt};
+    const Counts& c = counts[i];
+    const bool is_slo_window = windows[i] == st.window_seconds;
+    WindowBurn wb{is_slo_window ? st.window : format_duration_ms(windows[i] * 1000), windows[i], c, std::nullopt};
     if (c.total > 0) {
       wb.burn_rate = (static_cast<double>(c.bad()) / static_cast<double>(c.total)) / error_allowance;
     }
-    if (windows[i] == st.window_seconds) st.sli = c;
+    if (windows[i] == 3600) burn_1h = wb.burn_rate;
+    if (is_slo_window) {
+      st.sli = c;
+      burn_window = wb.burn_rate;
+    }
     st.burn_rates.push_back(std::move(wb));
   }
   if (st.sli.total > 0) {
@@ -58,9 +165,20 @@ Result<SloStatus> Engine::evaluate(const config::Config& cfg, const config::SloC
     st.budget.consumed = st.sli.bad();
     st.budget.remaining_ratio = 1.0 - static_cast<double>(st.budget.consumed) / st.budget.allowed;
   }
+  st.budget.exhausted_in_1h_rate = exhaustion_seconds(st.budget.remaining_ratio, burn_1h, full_window);
+  st.budget.exhausted_in_window_rate = exhaustion_seconds(st.budget.remaining_ratio, burn_window, full_window);
   const config::PolicyTier& tier = policy_for(cfg.budget_policy, st.budget.remaining_ratio);
   st.policy = tier.status;
   st.block_releases = tier.block_releases;
+
+  if (slo.sli.kind != config::SliKind::kAvailability && st.window_seconds > 0) {
+    auto sketch = source_.latency(inst, st.window_start, at);
+    if (!sketch.ok()) return sketch.status();
+    if (!sketch->empty()) {
+      st.latency = LatencySummary{sketch->count(), *sketch->quantile(0.5), *sketch->quantile(0.9),
+                                  *sketch->quantile(0.95), *sketch->quantile(0.99), *sketch->quantile(0.999)};
+    }
+  }
   return st;
 }
 

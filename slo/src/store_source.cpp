@@ -1,6 +1,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "sloguard/slo/source.h"
 
@@ -35,19 +36,56 @@ class BucketCounts {
   std::vector<Counts> slots_;
 };
 
+// Pieces [from, to) of one resolution that exactly cover a window: short windows as minutes,
+// long ones as days with hours and minutes at both edges.
+struct Piece {
+  store::Resolution res;
+  int64_t from;
+  int64_t to;
+};
+std::vector<Piece> cover(int64_t from, int64_t to, int64_t hour_scan_from) {
+  using R = store::Resolution;
+  if (to - from < hour_scan_from) return {{R::kMinute, from, to}};
+  const int64_t h0 = ceil_to(from, kHour), h1 = floor_to(to, kHour);
+  const int64_t d0 = ceil_to(from, kDay), d1 = floor_to(to, kDay);
+  std::vector<Piece> out = {{R::kMinute, from, h0}, {R::kMinute, h1, to}};
+  if (d0 <= d1) {
+    out.push_back({R::kHour, h0, d0});
+    out.push_back({R::kDay, d0, d1});
+    out.push_back({R::kHour, d1, h1});
+  } else {
+    out.push_back({R::kHour, h0, h1});
+  }
+  return out;
+}
+
 }  // namespace
 
-Result<std::vector<Counts>> StoreSource::window_counts(const config::SloConfig& slo, int64_t at,
-                                                       std::span<const int64_t> windows) const {
-  std::vector<Counts> out(windows.size());
-  if (at % kMinute != 0) return Status::InvalidArgument("evaluation time must be a whole minute");
-  for (int64_t w : windows) {
-    if (w <= 0 || w % kMinute != 0) return Status::InvalidArgument("window lengths must be positive whole minutes");
+Counts sli_counts(const config::SliConfig& sli, const store::Rollup& r) {
+  if (sli.kind == config::SliKind::kAvailability) {
+    uint64_t bad_events = 0;
+    for (const auto& [status, n] : r.by_status) {
+      if (sli.bad_status.matches(static_cast<int>(status))) bad_events += n;
+    }
+    return Counts{r.total - std::min(bad_events, r.total), r.total};
   }
+  // Latency: only events that carried a latency count.
+  const uint64_t total = r.latency.count();
+  const auto threshold_us = static_cast<uint32_t>(std::llround(sli.threshold_ms * 1000.0));
+  auto it = std::lower_bound(r.latency_le.begin(), r.latency_le.end(), std::pair<uint32_t, uint64_t>{threshold_us, 0});
+  uint64_t good = it != r.latency_le.end() && it->first == threshold_us ? it->second
+                                                                        : r.latency.count_at_most(sli.threshold_ms);
+  return Counts{std::min(good, total), total};
+}
 
-  // The series this SLI reads: the service's own series, or its endpoints matching the filter.
+std::vector<store::SeriesId> StoreSource::series_of(const Instance& inst) const {
+  const config::SloConfig& slo = *inst.slo;
   std::vector<store::SeriesId> series;
-  if (slo.sli.endpoint.empty()) {
+  if (!inst.group.empty() && !slo.group_by.empty()) {
+    if (auto id = store_.lookup_series({{"service", slo.service}, {slo.group_by.front(), inst.group}})) {
+      series.push_back(*id);
+    }
+  } else if (slo.sli.endpoint.empty()) {
     if (auto id = store_.lookup_series({{"service", slo.service}})) series.push_back(*id);
   } else {
     for (const auto& s : store_.find_series("service", slo.service)) {
@@ -56,6 +94,93 @@ Result<std::vector<Counts>> StoreSource::window_counts(const config::SloConfig& 
       if (fnmatch(slo.sli.endpoint.c_str(), ep->second.c_str(), 0) == 0) series.push_back(s.id);
     }
   }
+  return series;
+}
+
+GroupList StoreSource::groups(const config::SloConfig& slo) const {
+  GroupList out;
+  if (slo.group_by.empty()) return out;
+  const std::string& label = slo.group_by.front();
+  std::vector<store::SeriesInfo> found = store_.find_series("service", slo.service);
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  for (const auto& s : found) {
+    auto v = s.labels.find(label);
+    if (v == s.labels.end() || s.labels.size() != 2) continue;
+    if (label == "endpoint" && !slo.sli.endpoint.empty() &&
+        fnmatch(slo.sli.endpoint.c_str(), v->second.c_str(), 0) != 0) {
+      continue;
+    }
+    auto& into = out.groups.size() < static_cast<size_t>(slo.max_groups) ? out.groups : out.overflow;
+    into.push_back(v->second);
+  }
+  return out;
+}
+
+Result<store::LatencySketch> StoreSource::latency(const Instance& inst, int64_t from, int64_t to) const {
+  store::LatencySketch merged;
+  if (from % kMinute != 0 || to % kMinute != 0) return Status::InvalidArgument("latency range must be whole minutes");
+  for (store::SeriesId id : series_of(inst)) {
+    for (const Piece& p : cover(from, to, kHourScanFrom)) {
+      if (p.from >= p.to) continue;
+      Status s = store_.scan(id, p.res, p.from, p.to, [&](int64_t, const store::Rollup& r) { merged.merge(r.latency); });
+      if (!s.ok()) return s;
+    }
+  }
+  return merged;
+}
+
+Result<std::vector<Slice>> StoreSource::slices(const Instance& inst, int64_t from, int64_t to,
+                                               int64_t slice_seconds) const {
+  if (slice_seconds <= 0 || slice_seconds % kMinute != 0 || kHour % slice_seconds != 0) {
+    return Status::InvalidArgument("slice length must be whole minutes dividing an hour");
+  }
+  const config::SliConfig& sli = inst.slo->sli;
+  const bool percentile = sli.kind == config::SliKind::kPercentile;
+  const std::vector<store::SeriesId> series = series_of(inst);
+  std::vector<Slice> out;
+  // A day of slices at a time bounds the memory held by per-slice sketches.
+  for (int64_t chunk = ceil_to(from, slice_seconds); chunk < to; chunk += kDay) {
+    const int64_t chunk_end = std::min(chunk + kDay, to);
+    const size_t n = static_cast<size_t>((chunk_end - chunk + slice_seconds - 1) / slice_seconds);
+    std::vector<Counts> counts(n);
+    std::vector<store::LatencySketch> sketches(percentile ? n : 0);
+    for (store::SeriesId id : series) {
+      Status s = store_.scan(id, store::Resolution::kMinute, chunk, chunk_end,
+                             sli.kind == config::SliKind::kAvailability ? store::RollupParts::kStatusCounts
+                                                                        : store::RollupParts::kAll,
+                             [&](int64_t b, const store::Rollup& r) {
+        const size_t i = static_cast<size_t>((b - chunk) / slice_seconds);
+        if (percentile) {
+          sketches[i].merge(r.latency);
+        } else {
+          counts[i] += sli_counts(sli, r);
+        }
+      });
+      if (!s.ok()) return s;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      Slice slice{chunk + static_cast<int64_t>(i) * slice_seconds, counts[i], std::nullopt};
+      if (percentile) {
+        if (sketches[i].empty()) continue;
+        slice.counts = Counts{0, sketches[i].count()};
+        slice.percentile_ms = sketches[i].quantile(sli.percentile / 100.0);
+      } else if (slice.counts.total == 0) {
+        continue;
+      }
+      out.push_back(std::move(slice));
+    }
+  }
+  return out;
+}
+
+Result<std::vector<Counts>> StoreSource::window_counts(const Instance& inst, int64_t at,
+                                                       std::span<const int64_t> windows) const {
+  std::vector<Counts> out(windows.size());
+  if (at % kMinute != 0) return Status::InvalidArgument("evaluation time must be a whole minute");
+  for (int64_t w : windows) {
+    if (w <= 0 || w % kMinute != 0) return Status::InvalidArgument("window lengths must be positive whole minutes");
+  }
+  const std::vector<store::SeriesId> series = series_of(inst);
   if (series.empty()) return out;
 
   // Short windows read minute buckets. Long ones are covered by the coarsest buckets that fit:
@@ -73,22 +198,19 @@ Result<std::vector<Counts>> StoreSource::window_counts(const config::SloConfig& 
   const int64_t minute_from = std::min(at - short_max, long_max > 0 ? tail_minutes_from : at);
   const int64_t day_from = std::min(ceil_to(at - long_max, kDay), tail_hours_from);
 
-  const config::StatusMatcher& bad = slo.sli.bad_status;
-  auto to_counts = [&](const store::Rollup& r) {
-    uint64_t bad_events = 0;
-    for (const auto& [status, n] : r.by_status) {
-      if (bad.matches(static_cast<int>(status))) bad_events += n;
-    }
-    return Counts{r.total - std::min(bad_events, r.total), r.total};
-  };
+  const config::SliConfig& sli = inst.slo->sli;
+  auto to_counts = [&](const store::Rollup& r) { return sli_counts(sli, r); };
+  // Availability reads only the status counts: decoding sketches would be most of the cost.
+  const store::RollupParts parts =
+      sli.kind == config::SliKind::kAvailability ? store::RollupParts::kStatusCounts : store::RollupParts::kAll;
   auto fill = [&](store::SeriesId id, store::Resolution res, BucketCounts& into) {
     if (into.from() >= into.to()) return Status::OK();
-    return store_.scan(id, res, into.from(), into.to(),
+    return store_.scan(id, res, into.from(), into.to(), parts,
                        [&](int64_t b, const store::Rollup& r) { into.add(b, to_counts(r)); });
   };
   auto add_range = [&](store::SeriesId id, store::Resolution res, int64_t from, int64_t to, Counts& into) {
     if (from >= to) return Status::OK();
-    return store_.scan(id, res, from, to, [&](int64_t, const store::Rollup& r) { into += to_counts(r); });
+    return store_.scan(id, res, from, to, parts, [&](int64_t, const store::Rollup& r) { into += to_counts(r); });
   };
 
   for (store::SeriesId id : series) {

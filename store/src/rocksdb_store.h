@@ -29,7 +29,9 @@ class RocksDbStore final : public Store {
   std::optional<SeriesId> lookup_series(const Labels& labels) const override { return series_->lookup(labels); }
 
   Status write_rollups(const std::vector<RollupDelta>& deltas) override;
-  Status scan(SeriesId series, Resolution res, int64_t from, int64_t to, const Visitor& visit) const override;
+  using Store::scan;
+  Status scan(SeriesId series, Resolution res, int64_t from, int64_t to, RollupParts parts,
+              const Visitor& visit) const override;
 
   Status put_state(std::string_view key, std::string_view value) override;
   Result<std::optional<std::string>> get_state(std::string_view key) const override;

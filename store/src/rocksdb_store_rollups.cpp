@@ -23,13 +23,16 @@ Status check_delta(const RollupDelta& d, size_t index) {
                                    " is not a non-negative multiple of 60");
   }
   if (!is_well_formed(d.value)) {
-    return Status::InvalidArgument(where() + ": by_status must ascend without zero counts and "
-                                   "unknown_fields must hold whole fields of unknown tags");
+    return Status::InvalidArgument(where() + ": by_status must ascend without zero counts, latency_le must "
+                                   "ascend with counts within the sketch's, and unknown_fields must hold whole "
+                                   "fields of unknown tags");
   }
   return Status::OK();
 }
 
-bool carries_data(const Rollup& r) { return r.total != 0 || !r.by_status.empty() || !r.unknown_fields.empty(); }
+bool carries_data(const Rollup& r) {
+  return r.total != 0 || !r.by_status.empty() || !r.latency.empty() || !r.unknown_fields.empty();
+}
 
 // Adds one Merge of acc at (series, bucket) to the batch. encoded is scratch space.
 rocksdb::Status add_merge(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* cf, SeriesId series,
@@ -93,7 +96,8 @@ Status RocksDbStore::write_rollups(const std::vector<RollupDelta>& deltas) {
   return from_rocksdb(db_->Write(wo, &batch), "write rollups");
 }
 
-Status RocksDbStore::scan(SeriesId series, Resolution res, int64_t from, int64_t to, const Visitor& visit) const {
+Status RocksDbStore::scan(SeriesId series, Resolution res, int64_t from, int64_t to, RollupParts parts,
+                          const Visitor& visit) const {
   from = std::max<int64_t>(from, 0);
   if (to <= from) return Status::OK();
   RollupKey start(series, from);
@@ -116,7 +120,7 @@ Status RocksDbStore::scan(SeriesId series, Resolution res, int64_t from, int64_t
     }
     int64_t bucket = rollup_key_bucket(key);
     rocksdb::Slice v = it->value();
-    if (!decode_rollup(std::string_view(v.data(), v.size()), value)) {
+    if (!decode_rollup(std::string_view(v.data(), v.size()), value, parts)) {
       return Status::Corruption(cf->GetName() + ": series " + std::to_string(series) + " bucket " +
                                 std::to_string(bucket) + ": undecodable rollup of " + std::to_string(v.size()) +
                                 " bytes");

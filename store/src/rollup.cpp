@@ -10,6 +10,83 @@ namespace {
 
 constexpr uint8_t kVersion = 1;
 constexpr uint64_t kTagRequests = 1;
+constexpr uint64_t kTagLatencySketch = 2;
+constexpr uint64_t kTagLatencyLe = 3;
+
+bool is_known_tag(uint64_t tag) { return tag >= kTagRequests && tag <= kTagLatencyLe; }
+
+using ThresholdCounts = std::vector<std::pair<uint32_t, uint64_t>>;
+
+// The latency_le invariants shared by is_well_formed and decode_rollup.
+bool latency_le_consistent(const ThresholdCounts& le, const LatencySketch& latency) {
+  if (le.empty()) return true;
+  if (latency.empty()) return false;
+  for (size_t i = 1; i < le.size(); ++i) {
+    if (le[i - 1].first >= le[i].first || le[i - 1].second > le[i].second) return false;
+  }
+  return le.back().second <= latency.count();
+}
+
+// Payload of tag 3 into out (empty on entry). False unless it is consumed exactly, holds at
+// least one threshold and the thresholds ascend strictly.
+bool decode_latency_le(std::string_view p, ThresholdCounts& out) {
+  const char* pos = p.data();
+  const char* end = p.data() + p.size();
+  uint64_t n = 0;
+  if (!get_varint(pos, end, n) || n == 0) return false;
+  if (n > static_cast<uint64_t>(end - pos) / 2) return false;
+  out.reserve(n);
+  uint64_t threshold = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t delta = 0;
+    uint64_t count = 0;
+    if (!get_varint(pos, end, delta) || !get_varint(pos, end, count)) return false;
+    if ((i > 0 && delta == 0) || delta > std::numeric_limits<uint32_t>::max() - threshold) return false;
+    threshold += delta;
+    out.emplace_back(static_cast<uint32_t>(threshold), count);
+  }
+  return pos == end;
+}
+
+size_t latency_le_payload_length(const ThresholdCounts& le) {
+  size_t len = varint_length(le.size());
+  uint32_t prev = 0;
+  for (const auto& [threshold, count] : le) {
+    len += varint_length(threshold - prev) + varint_length(count);
+    prev = threshold;
+  }
+  return len;
+}
+
+// Keeps the entries of `le` whose threshold is in `thresholds` (both ascending), in place.
+void keep_thresholds(ThresholdCounts& le, const std::vector<uint32_t>& thresholds) {
+  size_t w = 0;
+  size_t j = 0;
+  for (size_t i = 0; i < le.size(); ++i) {
+    while (j < thresholds.size() && thresholds[j] < le[i].first) ++j;
+    if (j < thresholds.size() && thresholds[j] == le[i].first) le[w++] = le[i];
+  }
+  le.resize(w);
+}
+
+// Keeps the thresholds both lists hold, with their counts summed, in place in `into`.
+void intersect_add(ThresholdCounts& into, const ThresholdCounts& from) {
+  size_t w = 0;
+  size_t j = 0;
+  for (size_t i = 0; i < into.size(); ++i) {
+    while (j < from.size() && from[j].first < into[i].first) ++j;
+    if (j < from.size() && from[j].first == into[i].first) into[w++] = {into[i].first, into[i].second + from[j].second};
+  }
+  into.resize(w);
+}
+
+bool same_thresholds(const ThresholdCounts& le, const std::vector<uint32_t>& thresholds) {
+  if (le.size() != thresholds.size()) return false;
+  for (size_t i = 0; i < le.size(); ++i) {
+    if (le[i].first != thresholds[i]) return false;
+  }
+  return true;
+}
 
 // Payload of tag 1 into out.total / out.by_status. False unless it is consumed exactly.
 bool decode_requests(std::string_view p, Rollup& out) {
@@ -54,9 +131,35 @@ void Rollup::add(uint32_t status, uint64_t count) {
   }
 }
 
+void Rollup::add_latency(double value_ms, uint64_t count, const std::vector<uint32_t>& thresholds_us) {
+  if (count == 0) return;
+  if (latency.empty()) {
+    latency_le.clear();
+    for (uint32_t t : thresholds_us) latency_le.emplace_back(t, 0);
+  } else if (!same_thresholds(latency_le, thresholds_us)) {
+    keep_thresholds(latency_le, thresholds_us);
+  }
+  latency.add(value_ms, count);
+  // T / 1000.0 is the double nearest the threshold in milliseconds, as value_ms is the double
+  // nearest the event's decimal latency: a latency equal to the threshold is counted.
+  for (auto& [threshold, n] : latency_le) {
+    if (value_ms <= threshold / 1000.0) n += count;
+  }
+}
+
 void Rollup::merge(const Rollup& other) {
   total += other.total;
   if (!other.unknown_fields.empty()) unknown_fields = other.unknown_fields;
+  if (!other.latency.empty()) {
+    if (&other == this) {
+      for (auto& e : latency_le) e.second *= 2;
+    } else if (latency.empty()) {
+      latency_le = other.latency_le;
+    } else {
+      intersect_add(latency_le, other.latency_le);
+    }
+    latency.merge(other.latency);
+  }
   const auto& b = other.by_status;
   if (b.empty()) return;
   if (&other == this) {
@@ -106,15 +209,34 @@ void encode_rollup(const Rollup& r, std::string& out) {
     put_varint(out, status);
     put_varint(out, count);
   }
+  if (!r.latency.empty()) {
+    put_varint(out, kTagLatencySketch);
+    put_varint(out, r.latency.encoded_size());
+    r.latency.encode(out);
+  }
+  if (!r.latency_le.empty()) {
+    put_varint(out, kTagLatencyLe);
+    put_varint(out, latency_le_payload_length(r.latency_le));
+    put_varint(out, r.latency_le.size());
+    uint32_t prev = 0;
+    for (const auto& [threshold, count] : r.latency_le) {
+      put_varint(out, threshold - prev);
+      put_varint(out, count);
+      prev = threshold;
+    }
+  }
   out += r.unknown_fields;
 }
 
-bool decode_rollup(std::string_view in, Rollup& out) {
+bool decode_rollup(std::string_view in, Rollup& out, RollupParts parts) {
+  const bool latency_wanted = parts == RollupParts::kAll;
   out.clear();
   if (in.empty() || static_cast<uint8_t>(in[0]) != kVersion) return false;
   const char* pos = in.data() + 1;
   const char* end = in.data() + in.size();
   bool seen_requests = false;
+  bool seen_sketch = false;
+  bool seen_le = false;
   while (pos < end) {
     const char* field_start = pos;
     uint64_t tag = 0;
@@ -126,11 +248,20 @@ bool decode_rollup(std::string_view in, Rollup& out) {
     if (tag == kTagRequests) {
       if (seen_requests || !decode_requests(payload, out)) return false;
       seen_requests = true;
+    } else if (!latency_wanted && (tag == kTagLatencySketch || tag == kTagLatencyLe)) {
+      // Skipped unchecked: the caller asked for status counts only.
+    } else if (tag == kTagLatencySketch) {
+      // An empty sketch is never written: rejecting it keeps one encoding per value.
+      if (seen_sketch || !out.latency.decode(payload) || out.latency.empty()) return false;
+      seen_sketch = true;
+    } else if (tag == kTagLatencyLe) {
+      if (seen_le || !decode_latency_le(payload, out.latency_le)) return false;
+      seen_le = true;
     } else {
       out.unknown_fields.append(field_start, pos);
     }
   }
-  return true;
+  return latency_le_consistent(out.latency_le, out.latency);
 }
 
 bool is_well_formed(const Rollup& r) {
@@ -138,13 +269,14 @@ bool is_well_formed(const Rollup& r) {
     if (r.by_status[i].second == 0) return false;
     if (i > 0 && r.by_status[i - 1].first >= r.by_status[i].first) return false;
   }
+  if (!latency_le_consistent(r.latency_le, r.latency)) return false;
   const char* pos = r.unknown_fields.data();
   const char* end = pos + r.unknown_fields.size();
   while (pos < end) {
     uint64_t tag = 0;
     uint64_t len = 0;
     if (!get_varint(pos, end, tag) || !get_varint(pos, end, len)) return false;
-    if (tag == kTagRequests || len > static_cast<uint64_t>(end - pos)) return false;
+    if (is_known_tag(tag) || len > static_cast<uint64_t>(end - pos)) return false;
     pos += len;
   }
   return true;

@@ -50,7 +50,7 @@ TEST_CASE("writes need the ingest role") {
   CHECK(fx.post("/api/v1/events", kEvents, testing::bearer(kCi + "x")).first == 401);
 }
 
-TEST_CASE("reads need the read role; probes stay open") {
+TEST_CASE("reads need the read role, probes stay open") {
   testing::ServerFixture fx(config_yaml());
   CHECK(fx.get("/api/v1/slos").first == 401);
   CHECK(fx.get("/api/v1/slos/checkout-availability").first == 401);

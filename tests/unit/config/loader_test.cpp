@@ -32,12 +32,11 @@ void check_default_policy(const std::vector<PolicyTier>& p) {
   CHECK(p[3].block_releases);
 }
 
-// Three SLOs of both examples.
+// The three availability SLOs of both examples.
 void check_example_slos(const Config& c) {
   REQUIRE(c.services.size() == 2);
   CHECK(c.services[0].name == "checkout");
   CHECK(c.services[1].name == "search");
-  REQUIRE(c.slos.size() == 3);
 
   const SloConfig* a = c.find_slo("checkout-availability");
   REQUIRE(a != nullptr);
@@ -91,6 +90,80 @@ TEST_CASE("quickstart example loads", "[config]") {
   CHECK(c.evaluation_interval_ms == 15000);
   check_example_slos(c);
   check_default_policy(c.budget_policy);
+
+  // Beyond the three availability SLOs: latency, percentile and a calendar window.
+  REQUIRE(c.slos.size() == 6);
+  const SloConfig* lat = c.find_slo("checkout-latency");
+  REQUIRE(lat != nullptr);
+  CHECK(lat->service == "checkout");
+  CHECK(lat->objective == Approx(0.95));
+  CHECK(lat->window_text == "7d");
+  CHECK(lat->sli.kind == SliKind::kLatency);
+  CHECK(lat->sli.threshold_ms == 500);
+  CHECK(lat->budgeting.method == BudgetingMethod::kOccurrences);
+  CHECK(c.latency_thresholds_us("checkout") == std::vector<uint32_t>{500000});
+  CHECK(c.latency_thresholds_us("search").empty());  // its latency SLO is a percentile one
+
+  const SloConfig* p99 = c.find_slo("search-p99");
+  REQUIRE(p99 != nullptr);
+  CHECK(p99->objective == Approx(0.99));
+  CHECK(p99->window_ms == 30 * kDayMs);
+  CHECK(p99->sli.kind == SliKind::kPercentile);
+  CHECK(p99->sli.percentile == 99);
+  CHECK(p99->sli.target_ms == 300);
+  CHECK(p99->budgeting.method == BudgetingMethod::kTimeslices);
+  CHECK(p99->budgeting.slice_seconds == 60);
+
+  const SloConfig* monthly = c.find_slo("checkout-availability-monthly");
+  REQUIRE(monthly != nullptr);
+  CHECK(monthly->window_kind == WindowKind::kCalendar);
+  CHECK(monthly->calendar == CalendarUnit::kMonth);
+  CHECK(monthly->window_text == "month");
+  CHECK(monthly->window_ms == 31 * kDayMs);
+  CHECK(monthly->time_zone == "Europe/Berlin");
+  CHECK(monthly->sli.kind == SliKind::kAvailability);
+}
+
+TEST_CASE("latency example reproduces the runbook table", "[config]") {
+  LoadResult r = load_config_file((examples_dir() / "latency.yaml").string());
+  INFO(all_errors(r));
+  REQUIRE(r.ok());
+  const Config& c = *r.config;
+  struct Want {
+    const char* name;
+    double percentile;
+    double target_ms;
+    const char* endpoint;
+    int64_t slice_seconds;
+  };
+  const Want want[] = {
+      {"orders-health-p95", 95, 50, "/health*", 60},
+      {"orders-health-p99", 99, 100, "/health*", 60},
+      {"orders-list-p95", 95, 100, "/api/v1/*/list", 60},
+      {"orders-write-p95", 95, 200, "/api/v1/*/write", 300},
+      {"orders-write-p99", 99, 500, "/api/v1/*/write", 300},
+  };
+  REQUIRE(c.slos.size() == std::size(want) + 1);
+  for (const Want& w : want) {
+    INFO(w.name);
+    const SloConfig* s = c.find_slo(w.name);
+    REQUIRE(s != nullptr);
+    CHECK(s->service == "orders");
+    CHECK(s->sli.kind == SliKind::kPercentile);
+    CHECK(s->sli.percentile == w.percentile);
+    CHECK(s->sli.target_ms == w.target_ms);
+    CHECK(s->sli.endpoint == w.endpoint);
+    CHECK(s->budgeting.method == BudgetingMethod::kTimeslices);
+    CHECK(s->budgeting.slice_seconds == w.slice_seconds);
+    CHECK(s->group_by.empty());
+  }
+  const SloConfig* grouped = c.find_slo("orders-api-latency-by-endpoint");
+  REQUIRE(grouped != nullptr);
+  CHECK(grouped->sli.kind == SliKind::kLatency);
+  CHECK(grouped->sli.threshold_ms == 300);
+  CHECK(grouped->group_by == std::vector<std::string>{"endpoint"});
+  CHECK(grouped->max_groups == 200);
+  CHECK(c.latency_thresholds_us("orders") == std::vector<uint32_t>{300000});
 }
 
 TEST_CASE("auth example loads with tokens from the environment", "[config]") {
@@ -115,6 +188,7 @@ TEST_CASE("auth example loads with tokens from the environment", "[config]") {
   CHECK(ops.secret == "ops-secret-value");
   CHECK(ops.has_role(Role::kAdmin));
   check_example_slos(c);
+  CHECK(c.slos.size() == 3);
   check_default_policy(c.budget_policy);
 }
 

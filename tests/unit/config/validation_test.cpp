@@ -67,7 +67,8 @@ slos:
   require_error_at(r, 8, 5, "slos[0]: unknown key \"objcetive\"; did you mean \"objective\"?");
   require_error_at(r, 9, 5, "slos[0]: unknown key \"windw\"; did you mean \"window\"?");
   require_error_at(r, 10, 5,
-                   "slos[0]: unknown key \"colour\"; expected one of: name, service, objective, window, sli");
+                   "slos[0]: unknown key \"colour\"; expected one of: name, service, objective, window, "
+                   "time_zone, sli, budgeting, group_by, max_groups");
   // The misspelt keys leave the SLO without its required keys: it does not load at all.
   CHECK(has_error(r, 6, 5, "slos[0]: missing required key \"objective\""));
   CHECK(has_error(r, 6, 5, "slos[0]: missing required key \"window\""));
@@ -355,7 +356,7 @@ slos:
     service: checkout
     objective: 99%
     window: 1d
-    sli: {bad_status: 5xx, kind: latency}
+    sli: {bad_status: 5xx, kind: latncy}
 )");
   require_error_at(r, 8, 13,
                    "slos[0].sli.kind: unknown SLI kind \"availabilty\"; did you mean \"availability\"?");
@@ -368,8 +369,8 @@ slos:
   require_error_at(
       r, 19, 23,
       "slos[2].sli.bad_status: expected a list of status codes or classes like [\"5xx\", 429], got \"5xx\"");
-  require_error_at(r, 19, 34,
-                   "slos[2].sli.kind: unknown SLI kind \"latency\"; expected one of: availability");
+  // With an unknown kind every key is still read for its own mistakes.
+  require_error_at(r, 19, 34, "slos[2].sli.kind: unknown SLI kind \"latncy\"; did you mean \"latency\"?");
   INFO(all_errors(r));
   CHECK(r.errors.size() == 8);
 }

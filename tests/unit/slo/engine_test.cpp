@@ -11,12 +11,19 @@ namespace {
 class FixedSource final : public slo::Source {
  public:
   std::map<int64_t, slo::Counts> counts;
-  Result<std::vector<slo::Counts>> window_counts(const config::SloConfig&, int64_t,
+  Result<std::vector<slo::Counts>> window_counts(const slo::Instance&, int64_t,
                                                  std::span<const int64_t> windows) const override {
     std::vector<slo::Counts> out;
     for (int64_t w : windows) out.push_back(counts.count(w) ? counts.at(w) : slo::Counts{});
     return out;
   }
+  Result<store::LatencySketch> latency(const slo::Instance&, int64_t, int64_t) const override { return sketch; }
+  Result<std::vector<slo::Slice>> slices(const slo::Instance&, int64_t, int64_t, int64_t) const override {
+    return slice_data;
+  }
+  slo::GroupList groups(const config::SloConfig&) const override { return {}; }
+  store::LatencySketch sketch;
+  std::vector<slo::Slice> slice_data;
 };
 
 std::shared_ptr<const config::Config> make_config() {
@@ -84,4 +91,63 @@ TEST_CASE("policy tiers follow the runbook thresholds") {
   CHECK(slo::policy_for(tiers, 0.3).block_releases);
   CHECK(slo::policy_for(tiers, 0.1).status == "emergency");
   CHECK(slo::policy_for(tiers, -3.0).status == "emergency");
+}
+
+TEST_CASE("time until the budget is spent, at the 1h and at the window's burn rate") {
+  auto cfg = make_config();  // 99.5% over 30d
+  FixedSource src;
+  src.counts[30 * 86400] = {99750, 100000};  // 250 bad of 500 allowed: half the budget left
+  src.counts[3600] = {990, 1000};            // 1h: 1% errors = burn rate 2
+  slo::Engine engine(src);
+  auto st = engine.evaluate(*cfg, cfg->slos[0], 1767225600);
+  REQUIRE(st.ok());
+  REQUIRE(*st->budget.remaining_ratio == Approx(0.5));
+  // 0.5 of a 30d budget at burn rate 2 lasts 0.5 * 30d / 2 = 7.5 days.
+  CHECK(*st->budget.exhausted_in_1h_rate == Approx(7.5 * 86400));
+  // The window's average burn rate is 0.5: 0.5 * 30d / 0.5 = 30 days.
+  CHECK(*st->budget.exhausted_in_window_rate == Approx(30.0 * 86400));
+
+  src.counts[3600] = {1000, 1000};  // no errors in the last hour: never at that rate
+  st = engine.evaluate(*cfg, cfg->slos[0], 1767225600);
+  CHECK_FALSE(st->budget.exhausted_in_1h_rate.has_value());
+  src.counts[30 * 86400] = {99000, 100000};  // overspent
+  st = engine.evaluate(*cfg, cfg->slos[0], 1767225600);
+  CHECK(*st->budget.exhausted_in_window_rate == 0.0);
+}
+
+TEST_CASE("a percentile SLI judged per one-minute slice, computed by hand") {
+  auto loaded = config::load_config_text(R"(
+services: [{name: search}]
+slos:
+  - {name: search-p99, service: search, objective: 90%, window: 1h,
+     sli: {kind: percentile, percentile: 99, target: 100ms}}
+)");
+  REQUIRE(loaded.ok());
+  const auto& slo = loaded.config->slos[0];
+  REQUIRE(slo.budgeting.method == config::BudgetingMethod::kTimeslices);
+  const int64_t at = 1767225600;
+  FixedSource src;
+  // p99 of ten consecutive minutes, the last ending at `at`.
+  const double p99[] = {50, 80, 120, 90, 200, 60, 70, 100, 101, 40};
+  for (int i = 0; i < 10; ++i) src.slice_data.push_back({at - 600 + 60 * i, {0, 100}, p99[i]});
+  slo::Engine engine(src);
+  auto st = engine.evaluate(*loaded.config, slo, at);
+  REQUIRE(st.ok());
+  CHECK(st->budgeting == "timeslices");
+  CHECK(st->slice_seconds == 60);
+  // Bad slices: 120, 200 and 101 (100 is within the target). 7 of 10 good.
+  CHECK(st->sli == slo::Counts{7, 10});
+  CHECK(*st->ratio == Approx(0.7));
+  CHECK(st->budget.allowed == Approx(1.0));  // 10% of 10 slices
+  CHECK(st->budget.consumed == 3);
+  CHECK(*st->budget.remaining_ratio == Approx(-2.0));
+  for (const auto& w : st->burn_rates) {
+    INFO(w.name);
+    if (w.name == "5m") {
+      CHECK(w.counts == slo::Counts{4, 5});  // 60, 70, 100, 101, 40
+      CHECK(*w.burn_rate == Approx(2.0));   // 20% bad / 10% allowed
+    }
+    if (w.name == "1h") CHECK(*w.burn_rate == Approx(3.0));
+  }
+  CHECK(st->policy == "emergency");
 }

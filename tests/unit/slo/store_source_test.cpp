@@ -95,7 +95,7 @@ TEST_CASE("window counts equal a brute-force count over the stored minutes, at a
     windows.push_back(3 * 3600 + 60);  // just past the hour-scan threshold
     windows.push_back(179 * 60);       // just below it
     for (int64_t at : ats) {
-      auto got = source.window_counts(slo, at, windows);
+      auto got = source.window_counts(slo::Instance{&slo, ""}, at, windows);
       REQUIRE(got.ok());
       for (size_t i = 0; i < windows.size(); ++i) {
         INFO(slo.name << " at=" << at << " window=" << windows[i]);
@@ -115,9 +115,9 @@ TEST_CASE("a misaligned instant or window is refused") {
   auto cfg = make_config();
   std::vector<int64_t> ok_windows = {300};
   std::vector<int64_t> bad_windows = {90};
-  CHECK_FALSE(source.window_counts(cfg->slos[0], kStart + 1, ok_windows).ok());
-  CHECK_FALSE(source.window_counts(cfg->slos[0], kStart, bad_windows).ok());
-  auto none = source.window_counts(cfg->slos[0], kStart, ok_windows);
+  CHECK_FALSE(source.window_counts(slo::Instance{&cfg->slos[0], ""}, kStart + 1, ok_windows).ok());
+  CHECK_FALSE(source.window_counts(slo::Instance{&cfg->slos[0], ""}, kStart, bad_windows).ok());
+  auto none = source.window_counts(slo::Instance{&cfg->slos[0], ""}, kStart, ok_windows);
   REQUIRE(none.ok());
   CHECK((*none)[0] == slo::Counts{});
 }

@@ -69,7 +69,7 @@ TEST_CASE("Rollup codec round trip on random values", "[rollup]") {
   Rollup decoded;
   for (int i = 0; i < 2000; ++i) {
     Rollup r = random_rollup(rng);
-    if (i % 5 == 0) r.unknown_fields = field(2, std::string(rng() % 20, 'x')) + field(9, "abc");
+    if (i % 5 == 0) r.unknown_fields = field(9, std::string(rng() % 20, 'x')) + field(9, "abc");
     std::string bytes = encoded(r);
     REQUIRE(decode_rollup(bytes, decoded));
     REQUIRE(decoded == r);
@@ -147,13 +147,16 @@ TEST_CASE("decode_rollup rejects garbage and truncated input without crashing", 
     for (int i = 0; i < 200; ++i) {
       Rollup r = random_rollup(rng);
       r.add(200, 1);
-      if (i % 3 == 0) r.unknown_fields = field(2, "sketch");
+      if (i % 3 == 0) r.unknown_fields = field(9, "sketch");
       std::string bytes = encoded(r);
       for (size_t len = 0; len < bytes.size(); ++len) {
         // Only prefixes ending at a field boundary decode: the bare version byte (an empty
         // value) or the known field followed by fewer unknown fields.
         bool ok = decode_rollup(std::string_view(bytes).substr(0, len), out);
-        if (ok && len > 1) REQUIRE(len >= encoded(Rollup{r.total, r.by_status, {}}).size());
+        Rollup known_only;
+        known_only.total = r.total;
+        known_only.by_status = r.by_status;
+        if (ok && len > 1) REQUIRE(len >= encoded(known_only).size());
       }
     }
   }
@@ -183,7 +186,7 @@ TEST_CASE("decode_rollup rejects garbage and truncated input without crashing", 
 TEST_CASE("Unknown tags are carried through decode, encode and merge", "[rollup]") {
   Rollup r;
   r.add(200, 4);
-  r.unknown_fields = field(2, "sketch-v1") + field(7, "");
+  r.unknown_fields = field(9, "sketch-v1") + field(7, "");
   std::string bytes = encoded(r);
 
   Rollup decoded;
@@ -192,32 +195,32 @@ TEST_CASE("Unknown tags are carried through decode, encode and merge", "[rollup]
   REQUIRE(encoded(decoded) == bytes);
 
   SECTION("unknown fields before the known one are kept too") {
-    std::string reordered = std::string("\x01", 1) + field(3, "zz") + bytes.substr(1);
+    std::string reordered = std::string("\x01", 1) + field(12, "zz") + bytes.substr(1);
     REQUIRE(decode_rollup(reordered, decoded));
     REQUIRE(decoded.total == 4);
-    REQUIRE(decoded.unknown_fields == field(3, "zz") + r.unknown_fields);
+    REQUIRE(decoded.unknown_fields == field(12, "zz") + r.unknown_fields);
   }
   SECTION("merge keeps the newest unknown fields, and keeps old ones when the new value has none") {
     Rollup newer;
     newer.add(500, 1);
-    newer.unknown_fields = field(2, "sketch-v2");
+    newer.unknown_fields = field(9, "sketch-v2");
     Rollup merged = decoded;
     merged.merge(newer);
-    REQUIRE(merged.unknown_fields == field(2, "sketch-v2"));
+    REQUIRE(merged.unknown_fields == field(9, "sketch-v2"));
     REQUIRE(merged.total == 5);
 
     Rollup plain;
     plain.add(200, 1);
     merged.merge(plain);
-    REQUIRE(merged.unknown_fields == field(2, "sketch-v2"));
+    REQUIRE(merged.unknown_fields == field(9, "sketch-v2"));
   }
   SECTION("a value holding only unknown fields") {
-    std::string only = std::string("\x01", 1) + field(2, "abc");
+    std::string only = std::string("\x01", 1) + field(9, "abc");
     REQUIRE(decode_rollup(only, decoded));
     REQUIRE(decoded.total == 0);
     REQUIRE(decoded.by_status.empty());
     REQUIRE_FALSE(decoded.empty());
-    REQUIRE(decoded.unknown_fields == field(2, "abc"));
+    REQUIRE(decoded.unknown_fields == field(9, "abc"));
   }
 }
 
@@ -234,8 +237,12 @@ TEST_CASE("is_well_formed rejects values the store must not write", "[rollup]") 
   REQUIRE(is_well_formed(r));
   r.unknown_fields = field(1, "x");  // tag 1 is known: it cannot hide in unknown_fields
   REQUIRE_FALSE(is_well_formed(r));
-  r.unknown_fields = "\x02\x05";  // length past the end
+  r.unknown_fields = field(2, "x");  // nor can the latency sketch
   REQUIRE_FALSE(is_well_formed(r));
-  r.unknown_fields = field(2, "ok");
+  r.unknown_fields = field(3, "x");  // nor the latency thresholds
+  REQUIRE_FALSE(is_well_formed(r));
+  r.unknown_fields = "\x09\x05";  // length past the end
+  REQUIRE_FALSE(is_well_formed(r));
+  r.unknown_fields = field(9, "ok");
   REQUIRE(is_well_formed(r));
 }

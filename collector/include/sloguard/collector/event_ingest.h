@@ -50,7 +50,8 @@ class EventIngestor {
   // Ingests a request body of the shape {"events":[{service, ts, status, latency_ms, count,
   // endpoint, version}]}. Every event is validated before anything is written; a batch is
   // stored whole (one atomic write) or not at all. Each event lands in the series
-  // {service} and, when it names an endpoint, {service, endpoint}.
+  // {service} and, when it names them, {service, endpoint} and {service, version}: its status
+  // count, its latency in the sketch, and exact counts at the service's latency thresholds.
   IngestOutcome ingest_json(const config::Config& cfg, std::string_view body);
 
  private:

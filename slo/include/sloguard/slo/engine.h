@@ -1,4 +1,5 @@
-// SLI, error budget, burn rates and budget policy for one SLO at one instant.
+// SLI, error budget, burn rates, budget policy and latency percentiles for one SLO at one
+// instant.
 #pragma once
 
 #include <cstdint>
@@ -12,31 +13,54 @@
 namespace sloguard::slo {
 
 struct WindowBurn {
-  std::string name;     // "5m", "1h", ..., the SLO window ("30d")
+  std::string name;     // "5m", "1h", ..., the SLO window ("30d", "month")
   int64_t seconds = 0;
-  Counts counts;
-  std::optional<double> burn_rate;  // null when the window has no events
+  Counts counts;        // events, or time slices for timeslice budgeting
+  std::optional<double> burn_rate;  // null when the window has no data
 };
 
 struct ErrorBudget {
-  double allowed = 0;       // (1 - objective) * total events in the SLO window
-  uint64_t consumed = 0;    // bad events in the SLO window
-  std::optional<double> remaining_ratio;  // 1 - consumed / allowed; null with no events
+  double allowed = 0;       // (1 - objective) * total events (or slices) in the SLO window
+  uint64_t consumed = 0;    // bad events (or slices) in the SLO window
+  std::optional<double> remaining_ratio;  // 1 - consumed / allowed; null with no data
+  // Seconds until the remaining budget is spent if the 1h burn rate (or the SLO window's
+  // average burn rate) holds: remaining_ratio * window / burn_rate. 0 once spent; null with
+  // no data or a zero burn rate.
+  std::optional<double> exhausted_in_1h_rate;
+  std::optional<double> exhausted_in_window_rate;
+};
+
+// Latency percentiles over the SLO window (from the sketch; relative error <= 1%).
+struct LatencySummary {
+  uint64_t count = 0;  // events with a latency
+  double p50 = 0, p90 = 0, p95 = 0, p99 = 0, p999 = 0;  // milliseconds
 };
 
 struct SloStatus {
   std::string name;
   std::string service;
+  std::string group;          // the group's label value; empty for the whole SLO
+  std::string sli_kind;       // "availability", "latency", "percentile"
   double objective = 0;
-  std::string window;         // "30d"
-  int64_t window_seconds = 0;
+  std::string window;         // "30d", "month"
+  int64_t window_seconds = 0; // rolling: its length; calendar: from the period start to `at`
+  int64_t window_start = 0;
+  std::optional<int64_t> window_end;  // calendar: the end of the period
   int64_t at = 0;             // evaluation instant, Unix seconds, rounded down to the minute
-  Counts sli;                 // over the SLO window
-  std::optional<double> ratio;  // good / total; null with no events
+  std::string budgeting;      // "occurrences" or "timeslices"
+  int64_t slice_seconds = 0;  // timeslices only
+  Counts sli;                 // over the SLO window (events, or slices with data)
+  std::optional<double> ratio;  // good / total; null with no data
   ErrorBudget budget;
   std::vector<WindowBurn> burn_rates;  // ascending by length; the SLO window is one of them
   std::string policy;         // budget policy status, e.g. "normal"
   bool block_releases = false;
+  std::optional<LatencySummary> latency;  // latency and percentile SLIs
+  // Grouped SLOs, on the whole-SLO status: each group's own status, and the groups beyond
+  // max_groups with their events in the SLO window (counted, not evaluated).
+  std::vector<SloStatus> groups;
+  std::vector<std::string> overflow_groups;
+  uint64_t overflow_events = 0;
 };
 
 // The burn-rate windows reported for an SLO: 5m, 30m, 1h, 2h, 6h, 1d, 3d and the SLO window,
@@ -51,19 +75,24 @@ int64_t align_to_minute(double unix_seconds);
 const config::PolicyTier& policy_for(const std::vector<config::PolicyTier>& tiers,
                                      std::optional<double> remaining_ratio);
 
+const char* sli_kind_name(config::SliKind kind);
+
 // Pure arithmetic over a Source. Thread-safe.
 class Engine {
  public:
   explicit Engine(const Source& source) : source_(source) {}
 
-  // Evaluates one SLO at `at` (any Unix time; rounded down to the minute).
-  Result<SloStatus> evaluate(const config::Config& cfg, const config::SloConfig& slo, double at) const;
+  // Evaluates one SLO at `at` (any Unix time; rounded down to the minute). For a grouped SLO
+  // without `group`, the status covers every group together and lists each group's status.
+  Result<SloStatus> evaluate(const config::Config& cfg, const config::SloConfig& slo, double at,
+                             const std::string& group = "") const;
 
   // Evaluates every SLO of cfg at `at`, spread over up to `threads` threads (0 = one per
   // core). Results are in config order, one per SLO.
   std::vector<Result<SloStatus>> evaluate_all(const config::Config& cfg, double at, unsigned threads = 0) const;
 
  private:
+  Result<SloStatus> evaluate_instance(const config::Config& cfg, const Instance& inst, int64_t at) const;
   const Source& source_;
 };
 

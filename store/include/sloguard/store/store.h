@@ -64,8 +64,14 @@ class Store {
   // from <= bucket_start < to, in time order. The Rollup reference is only valid during the
   // call. Corruption (naming the series and bucket) when a stored value does not decode;
   // buckets before it have been visited. Thread-safe.
+  // `parts` says what the visitor needs: RollupParts::kStatusCounts skips decoding the
+  // latency sketches, which is most of the cost of a scan over values that carry them.
   using Visitor = std::function<void(int64_t bucket_start, const Rollup& value)>;
-  virtual Status scan(SeriesId series, Resolution res, int64_t from, int64_t to, const Visitor& visit) const = 0;
+  virtual Status scan(SeriesId series, Resolution res, int64_t from, int64_t to, RollupParts parts,
+                      const Visitor& visit) const = 0;
+  Status scan(SeriesId series, Resolution res, int64_t from, int64_t to, const Visitor& visit) const {
+    return scan(series, res, from, to, RollupParts::kAll, visit);
+  }
 
   // State table (alerts, silences, deployments, outbox...): plain keys and values. Keys
   // starting with "series/" or "meta/" are internal: InvalidArgument from put, get and

@@ -1,0 +1,237 @@
+// The `sli:` of an SLO: its kind and the keys of that kind (bad_status for availability,
+// threshold for latency, percentile and target for percentile; endpoint for every kind).
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include "sections.h"
+#include "sloguard/common/units.h"
+
+namespace sloguard::config::detail {
+namespace {
+
+// Thresholds and targets are at most 1h: ingest counts events against thresholds kept as
+// uint32 microseconds (1h is 3.6e9us), and a request latency objective beyond an hour is a typo.
+constexpr double kMaxLatencyUs = 3600.0 * 1e6;
+
+std::string kind_name(SliKind k) {
+  switch (k) {
+    case SliKind::kAvailability: return "availability";
+    case SliKind::kLatency: return "latency";
+    case SliKind::kPercentile: return "percentile";
+  }
+  return "unknown";
+}
+
+// One entry of bad_status: a code 100..599 or a class "1xx".."5xx".
+void parse_status(ErrorSink& errors, const Item& item, StatusMatcher& out) {
+  constexpr std::string_view kWhat = "a status code 100..599 or a class like \"5xx\"";
+  auto text = read_scalar(errors, item, kWhat);
+  if (!text) return;
+  const std::string& s = *text;
+  if (s.size() == 3 && s[0] >= '1' && s[0] <= '5' && (s[1] == 'x' || s[1] == 'X') &&
+      (s[2] == 'x' || s[2] == 'X')) {
+    int cls = s[0] - '0';
+    if (std::find(out.classes.begin(), out.classes.end(), cls) == out.classes.end()) {
+      out.classes.push_back(cls);
+    }
+    return;
+  }
+  int code = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), code);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || code < 100 || code > 599) {
+    errors.add(item.mark(), item.msg("expected " + std::string(kWhat) + ", got \"" + s + "\""));
+    return;
+  }
+  if (std::find(out.codes.begin(), out.codes.end(), code) == out.codes.end()) out.codes.push_back(code);
+}
+
+void parse_bad_status(ErrorSink& errors, const Item& bad, StatusMatcher& out) {
+  if (!expect_list(errors, bad, "a list of status codes or classes like [\"5xx\", 429]")) return;
+  if (bad.node.size() == 0) {
+    // Nothing bad would make the SLO always met: surely not what was meant.
+    errors.add(bad.mark(), bad.msg("must list at least one status code or class (default [\"5xx\"])"));
+  }
+  StatusMatcher matcher;
+  for (size_t i = 0; i < bad.node.size(); ++i) parse_status(errors, bad.element(i, bad.node[i]), matcher);
+  out = std::move(matcher);
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// "500ms", "1.5s", "250us", "1m30s": one or more <decimal><unit>, units largest first (h, m,
+// s, ms, us; also µs and μs, the micro sign and the Greek mu). Returns microseconds, not yet
+// rounded; nullopt when the text is not of that form.
+std::optional<double> parse_latency_us(std::string_view text) {
+  struct Unit {
+    std::string_view name;
+    double us;
+  };
+  // Longer names first, so "ms" is not read as "m" followed by "s".
+  static constexpr Unit kUnits[] = {{"ms", 1e3},   {"us", 1},   {"\xC2\xB5s", 1}, {"\xCE\xBCs", 1},
+                                    {"h", 3600e6}, {"m", 60e6}, {"s", 1e6}};
+  if (text.empty()) return std::nullopt;
+  double total = 0;
+  double last_unit = 1e300;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && (is_digit(text[i]) || text[i] == '.')) ++i;
+    double n = 0;
+    auto [ptr, ec] = std::from_chars(text.data() + start, text.data() + i, n);
+    if (i == start || ec != std::errc() || ptr != text.data() + i) return std::nullopt;
+    const Unit* unit = nullptr;
+    for (const auto& u : kUnits) {
+      if (text.substr(i, u.name.size()) == u.name) {
+        unit = &u;
+        break;
+      }
+    }
+    if (!unit || unit->us >= last_unit) return std::nullopt;
+    i += unit->name.size();
+    last_unit = unit->us;
+    total += n * unit->us;
+  }
+  return total;
+}
+
+// A latency in whole microseconds, rounded to the nearest (finer precision is not kept),
+// at least 1us and at most 1h. nullopt after reporting.
+std::optional<int64_t> read_latency_us(ErrorSink& errors, const Item& item) {
+  auto text = read_scalar(errors, item, "a latency like 500ms, 1.5s or 250us");
+  if (!text) return std::nullopt;
+  std::optional<double> us = parse_latency_us(*text);
+  if (!us) {
+    std::string m =
+        "invalid latency \"" + *text + "\": expected e.g. 500ms, 1.5s or 250us (units us, ms, s, m, h)";
+    const bool bare_number = !text->empty() && std::all_of(text->begin(), text->end(),
+                                                           [](char c) { return is_digit(c) || c == '.'; });
+    if (bare_number) m += "; a bare number has no unit: did you mean \"" + *text + "ms\"?";
+    errors.add(item.mark(), item.msg(m));
+    return std::nullopt;
+  }
+  if (*us <= 0) {
+    errors.add(item.mark(), item.msg("must be longer than 0, got \"" + *text + "\""));
+    return std::nullopt;
+  }
+  if (*us > kMaxLatencyUs) {
+    errors.add(item.mark(),
+               item.msg("must be at most " + format_duration_ms(static_cast<int64_t>(kMaxLatencyUs / 1000)) +
+                        ", got \"" + *text + "\""));
+    return std::nullopt;
+  }
+  int64_t rounded = std::llround(*us);
+  if (rounded < 1) {
+    errors.add(item.mark(),
+               item.msg("must be at least 1us (finer precision is not kept), got \"" + *text + "\""));
+    return std::nullopt;
+  }
+  return rounded;
+}
+
+// 99, 99.9, "p99", "p99.9": strictly between 0 and 100.
+void parse_percentile(ErrorSink& errors, const Item& item, SliConfig& out) {
+  constexpr std::string_view kWhat = "a percentile like 99, 99.9 or \"p99\"";
+  auto text = read_scalar(errors, item, kWhat);
+  if (!text) return;
+  std::string_view num = *text;
+  if (!num.empty() && (num[0] == 'p' || num[0] == 'P')) num.remove_prefix(1);
+  double p = 0;
+  auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), p);
+  // from_chars would also take "-5", "inf" and "1e2"; a percentile is written plainly.
+  bool plain =
+      !num.empty() && std::all_of(num.begin(), num.end(), [](char c) { return is_digit(c) || c == '.'; });
+  if (!plain || ec != std::errc() || ptr != num.data() + num.size()) {
+    errors.add(item.mark(), item.msg("expected " + std::string(kWhat) + ", got \"" + *text + "\""));
+    return;
+  }
+  if (!(p > 0 && p < 100)) {
+    errors.add(item.mark(), item.msg("percentile must be strictly between 0 and 100, got \"" + *text + "\""));
+    return;
+  }
+  out.percentile = p;
+}
+
+bool parse_kind(ErrorSink& errors, const Item& kind, SliKind& out) {
+  static const std::vector<std::string_view> kKinds = {"availability", "latency", "percentile"};
+  auto text = read_scalar(errors, kind, "an SLI kind (availability, latency, percentile)");
+  if (!text) return false;
+  if (*text == "availability") {
+    out = SliKind::kAvailability;
+  } else if (*text == "latency") {
+    out = SliKind::kLatency;
+  } else if (*text == "percentile") {
+    out = SliKind::kPercentile;
+  } else {
+    std::string_view suggestion = closest_match(*text, kKinds);
+    errors.add(kind.mark(),
+               kind.msg("unknown SLI kind \"" + *text + "\"; " +
+                        (suggestion.empty() ? "expected one of: " + join_names(kKinds)
+                                            : "did you mean \"" + std::string(suggestion) + "\"?")));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool parse_sli(ErrorSink& errors, const Item& item, SliConfig& out) {
+  if (!expect_map(errors, item,
+                  "a mapping with kind and its keys (bad_status, threshold, percentile, target, endpoint)")) {
+    return false;
+  }
+  Fields f(errors, item, {"kind", "bad_status", "threshold", "percentile", "target", "endpoint"});
+  bool kind_known = true;  // absent means availability
+  if (const Item* kind = f.get("kind")) kind_known = parse_kind(errors, *kind, out.kind);
+
+  // A key of another kind is reported, not read: its value is beside the point. With an
+  // unknown kind every key is read, so its own mistakes are found in the same pass.
+  auto belongs = [&](const Item& key, SliKind owner, std::string_view hint) {
+    if (!kind_known || out.kind == owner) return true;
+    std::string m = key.path.substr(key.path.rfind('.') + 1) + " applies only to kind " + kind_name(owner) +
+                    ", not " + kind_name(out.kind);
+    if (!hint.empty()) m += "; " + std::string(hint);
+    errors.add(key.key, item.msg(m));
+    return false;
+  };
+  auto required = [&](std::string_view key) {
+    if (!kind_known || f.get(key)) return;
+    errors.add(item.mark(), item.msg("missing required key \"" + std::string(key) + "\" (kind " +
+                                     kind_name(out.kind) + ")"));
+  };
+
+  if (const Item* bad = f.get("bad_status")) {
+    if (belongs(*bad, SliKind::kAvailability,
+                out.kind == SliKind::kLatency ? "a latency SLI counts events slower than its threshold as bad"
+                                              : "a percentile SLI judges pNN per time slice")) {
+      parse_bad_status(errors, *bad, out.bad_status);
+    }
+  }
+  if (const Item* threshold = f.get("threshold")) {
+    if (belongs(*threshold, SliKind::kLatency,
+                out.kind == SliKind::kPercentile ? "a percentile SLI takes target" : "set kind: latency")) {
+      if (auto us = read_latency_us(errors, *threshold)) out.threshold_ms = *us / 1000.0;
+    }
+  }
+  if (const Item* percentile = f.get("percentile")) {
+    if (belongs(*percentile, SliKind::kPercentile, "set kind: percentile"))
+      parse_percentile(errors, *percentile, out);
+  }
+  if (const Item* target = f.get("target")) {
+    if (belongs(*target, SliKind::kPercentile,
+                out.kind == SliKind::kLatency ? "a latency SLI takes threshold" : "set kind: percentile")) {
+      if (auto us = read_latency_us(errors, *target)) out.target_ms = *us / 1000.0;
+    }
+  }
+  if (out.kind == SliKind::kLatency) required("threshold");
+  if (out.kind == SliKind::kPercentile) {
+    required("percentile");
+    required("target");
+  }
+  if (const Item* endpoint = f.get("endpoint")) {
+    if (auto text = read_scalar(errors, *endpoint, "an endpoint glob like \"/api/*\"")) out.endpoint = *text;
+  }
+  return kind_known;
+}
+
+}  // namespace sloguard::config::detail

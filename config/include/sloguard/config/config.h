@@ -63,9 +63,9 @@ struct SliConfig {
   SliKind kind = SliKind::kAvailability;
   StatusMatcher bad_status{{}, {5}};  // availability only. Default: ["5xx"]
   std::string endpoint;               // glob; empty = every endpoint
-  double threshold_ms = 0;            // latency: "500ms", "1.5s" -> 500, 1500 (> 0)
+  double threshold_ms = 0;            // latency: "500ms", "1.5s" -> 500, 1500 (whole us, 1us..1h)
   double percentile = 0;              // percentile: 0 < p < 100, e.g. 99 or 99.9 ("p99" also accepted)
-  double target_ms = 0;               // percentile: the pNN must be <= this (> 0)
+  double target_ms = 0;               // percentile: the pNN must be <= this (whole us, 1us..1h)
 };
 
 // How the budget is counted (OpenSLO's budgetingMethod).

@@ -129,33 +129,29 @@ Result<store::LatencySketch> StoreSource::latency(const Instance& inst, int64_t 
   return merged;
 }
 
-Result<std::vector<Slice>> StoreSource::slices(const Instance& inst, int64_t from, int64_t to,
-                                               int64_t slice_seconds) const {
-  if (slice_seconds <= 0 || slice_seconds % kMinute != 0 || kHour % slice_seconds != 0) {
-    return Status::InvalidArgument("slice length must be whole minutes dividing an hour");
-  }
-  const config::SliConfig& sli = inst.slo->sli;
+Result<std::vector<Slice>> StoreSource::compute_slices(const config::SliConfig& sli,
+                                                       const std::vector<store::SeriesId>& series, int64_t from,
+                                                       int64_t to, int64_t slice_seconds) const {
   const bool percentile = sli.kind == config::SliKind::kPercentile;
-  const std::vector<store::SeriesId> series = series_of(inst);
+  const store::RollupParts parts =
+      sli.kind == config::SliKind::kAvailability ? store::RollupParts::kStatusCounts : store::RollupParts::kAll;
   std::vector<Slice> out;
   // A day of slices at a time bounds the memory held by per-slice sketches.
-  for (int64_t chunk = ceil_to(from, slice_seconds); chunk < to; chunk += kDay) {
+  for (int64_t chunk = from; chunk < to; chunk += kDay) {
     const int64_t chunk_end = std::min(chunk + kDay, to);
     const size_t n = static_cast<size_t>((chunk_end - chunk + slice_seconds - 1) / slice_seconds);
     std::vector<Counts> counts(n);
     std::vector<store::LatencySketch> sketches(percentile ? n : 0);
     for (store::SeriesId id : series) {
-      Status s = store_.scan(id, store::Resolution::kMinute, chunk, chunk_end,
-                             sli.kind == config::SliKind::kAvailability ? store::RollupParts::kStatusCounts
-                                                                        : store::RollupParts::kAll,
+      Status s = store_.scan(id, store::Resolution::kMinute, chunk, chunk_end, parts,
                              [&](int64_t b, const store::Rollup& r) {
-        const size_t i = static_cast<size_t>((b - chunk) / slice_seconds);
-        if (percentile) {
-          sketches[i].merge(r.latency);
-        } else {
-          counts[i] += sli_counts(sli, r);
-        }
-      });
+                               const size_t i = static_cast<size_t>((b - chunk) / slice_seconds);
+                               if (percentile) {
+                                 sketches[i].merge(r.latency);
+                               } else {
+                                 counts[i] += sli_counts(sli, r);
+                               }
+                             });
       if (!s.ok()) return s;
     }
     for (size_t i = 0; i < n; ++i) {
@@ -170,6 +166,96 @@ Result<std::vector<Slice>> StoreSource::slices(const Instance& inst, int64_t fro
       out.push_back(std::move(slice));
     }
   }
+  return out;
+}
+
+namespace {
+
+// Everything the slices of an instance depend on.
+std::string slice_cache_key(const Instance& inst, int64_t slice_seconds) {
+  const config::SloConfig& slo = *inst.slo;
+  std::string key = slo.service + '\x1f' + inst.group + '\x1f' + slo.sli.endpoint + '\x1f' +
+                    std::to_string(static_cast<int>(slo.sli.kind)) + '\x1f' + std::to_string(slo.sli.percentile) +
+                    '\x1f' + std::to_string(slo.sli.threshold_ms) + '\x1f' + std::to_string(slice_seconds) + '\x1f' +
+                    (slo.group_by.empty() ? "" : slo.group_by.front());
+  for (int c : slo.sli.bad_status.codes) key += "c" + std::to_string(c);
+  for (int c : slo.sli.bad_status.classes) key += "k" + std::to_string(c);
+  return key;
+}
+
+}  // namespace
+
+Result<std::vector<Slice>> StoreSource::slices(const Instance& inst, int64_t from, int64_t to,
+                                               int64_t slice_seconds) const {
+  if (slice_seconds <= 0 || slice_seconds % kMinute != 0 || kHour % slice_seconds != 0) {
+    return Status::InvalidArgument("slice length must be whole minutes dividing an hour");
+  }
+  const config::SliConfig& sli = inst.slo->sli;
+  const std::vector<store::SeriesId> series = series_of(inst);
+  const int64_t first = ceil_to(from, slice_seconds);
+  if (first >= to) return std::vector<Slice>{};
+
+  // Whole hours before `to` are cached with their event total: events only ever add to a
+  // total, so an hour whose total is unchanged has unchanged slices, and late data for an old
+  // hour is noticed by reading one hour bucket per series instead of its 60 minutes.
+  const int64_t hours_from = floor_to(first, kHour), hours_to = std::max(hours_from, floor_to(to, kHour));
+  std::vector<uint64_t> totals(static_cast<size_t>((hours_to - hours_from) / kHour));
+  for (store::SeriesId id : series) {
+    Status s = store_.scan(id, store::Resolution::kHour, hours_from, hours_to, store::RollupParts::kStatusCounts,
+                           [&](int64_t b, const store::Rollup& r) { totals[(b - hours_from) / kHour] += r.total; });
+    if (!s.ok()) return s;
+  }
+  const std::string key = slice_cache_key(inst, slice_seconds);
+  std::vector<std::optional<std::vector<Slice>>> cached(totals.size());
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto& hours = slice_cache_[key];
+    hours.erase(hours.begin(), hours.lower_bound(hours_from));  // older than any window asked for
+    for (size_t i = 0; i < totals.size(); ++i) {
+      auto it = hours.find(hours_from + static_cast<int64_t>(i) * kHour);
+      if (it != hours.end() && it->second.hour_total == totals[i]) cached[i] = it->second.slices;
+    }
+  }
+
+  std::vector<Slice> out;
+  std::map<int64_t, SliceCacheEntry> fresh;
+  // Computes [a, b) from minute buckets; whole hours of it go to the cache.
+  auto compute = [&](int64_t a, int64_t b) -> Status {
+    auto computed = compute_slices(sli, series, a, b, slice_seconds);
+    if (!computed.ok()) return computed.status();
+    for (int64_t h = a; h < std::min(b, hours_to); h += kHour) {
+      fresh[h].hour_total = totals[static_cast<size_t>((h - hours_from) / kHour)];
+    }
+    for (Slice& sl : *computed) {
+      if (sl.start < hours_to) fresh[floor_to(sl.start, kHour)].slices.push_back(sl);
+      out.push_back(std::move(sl));
+    }
+    return Status::OK();
+  };
+  int64_t run = -1;  // start of a run of hours to compute
+  for (size_t i = 0; i <= cached.size(); ++i) {
+    const int64_t h = hours_from + static_cast<int64_t>(i) * kHour;
+    if (i < cached.size() && !cached[i]) {
+      if (run < 0) run = h;
+      continue;
+    }
+    if (run >= 0) {
+      if (Status s = compute(run, h); !s.ok()) return s;
+      run = -1;
+    }
+    if (i < cached.size()) out.insert(out.end(), cached[i]->begin(), cached[i]->end());
+  }
+  if (hours_to < to) {  // the hour in progress: never cached
+    if (Status s = compute(hours_to, to); !s.ok()) return s;
+  }
+  if (!fresh.empty()) {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto& hours = slice_cache_[key];
+    for (auto& [h, entry] : fresh) hours[h] = std::move(entry);
+  }
+  std::sort(out.begin(), out.end(), [](const Slice& a, const Slice& b) { return a.start < b.start; });
+  out.erase(out.begin(), std::lower_bound(out.begin(), out.end(), first,
+                                          [](const Slice& sl, int64_t t) { return sl.start < t; }));
   return out;
 }
 

@@ -201,3 +201,32 @@ TEST_CASE("a calendar month in a time zone starts at local midnight of the 1st")
   CHECK(body["sli"]["total"] == 2);
   CHECK(body["sli"]["good"] == 1);
 }
+
+TEST_CASE("late events for an hour whose slices were already judged change the verdict") {
+  testing::ServerFixture fx(kConfig, kNow);
+  std::vector<Ev> evs;
+  // Three hours of fast minutes: 180 good slices.
+  for (int m = 0; m < 180; ++m) {
+    for (int i = 0; i < 5; ++i) evs.push_back({"search", kNow - 3 * 3600 + 60 * m + i, 200, 20.0, ""});
+  }
+  send(fx, evs);
+  auto [c1, before] = fx.get("/api/v1/slos/search-p99");
+  REQUIRE(c1 == 200);
+  CHECK(before["sli"]["good"] == 180);
+  CHECK(before["sli"]["total"] == 180);
+  // A slow burst lands late in a minute of the first hour, and a new minute of the second hour.
+  std::vector<Ev> late;
+  for (int i = 0; i < 50; ++i) late.push_back({"search", kNow - 3 * 3600 + 600 + 1, 200, 900.0, ""});
+  late.push_back({"search", kNow - 2 * 3600 + 30 * 60 + 5, 200, 20.0, ""});  // already a slice: unchanged
+  send(fx, late);
+  auto [c2, after] = fx.get("/api/v1/slos/search-p99");
+  REQUIRE(c2 == 200);
+  CHECK(after["sli"]["total"] == 180);
+  CHECK(after["sli"]["good"] == 179);
+  // The same answer from a fresh server that has no cache.
+  fx.reopen();
+  auto [c3, fresh] = fx.get("/api/v1/slos/search-p99");
+  REQUIRE(c3 == 200);
+  CHECK(fresh["sli"] == after["sli"]);
+  CHECK(fresh["burn_rates"] == after["burn_rates"]);
+}

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -83,7 +85,17 @@ class StoreSource final : public Source {
   std::vector<store::SeriesId> series_of(const Instance& inst) const;
 
  private:
+  struct SliceCacheEntry {
+    uint64_t hour_total = 0;   // events in the hour (all series) when the slices were computed
+    std::vector<Slice> slices;
+  };
+  Result<std::vector<Slice>> compute_slices(const config::SliConfig& sli, const std::vector<store::SeriesId>& series,
+                                            int64_t from, int64_t to, int64_t slice_seconds) const;
+
   const store::Store& store_;
+  // Slices of whole past hours per instance and slice length (see slices()).
+  mutable std::mutex cache_mu_;
+  mutable std::map<std::string, std::map<int64_t, SliceCacheEntry>> slice_cache_;
 };
 
 // The good/total counts of one bucket under an SLI: availability counts statuses; latency

@@ -144,6 +144,18 @@ TEST_CASE("a percentile SLI is judged per minute slice from stored latencies") {
   // 5m window: minutes 5..9, two slow (5 and 8): 40% bad / 10% allowed.
   CHECK(body["burn_rates"]["5m"].get<double>() == Approx(4.0));
   CHECK(body["burn_rates"]["1h"].get<double>() == Approx(3.0));
+
+  fx.server().evaluate_now();
+  auto res = fx.http().Get("/metrics");
+  REQUIRE(res);
+  const std::string& m = res->body;
+  CHECK(m.find("sloguard_slo_timeslices{kind=\"good\",service=\"search\",slo=\"search-p99\"} 7") != std::string::npos);
+  CHECK(m.find("sloguard_slo_timeslices{kind=\"total\",service=\"search\",slo=\"search-p99\"} 10") != std::string::npos);
+  // p99 of the whole day's 1,000 latencies is the 150 ms of the slow minutes: within 1%.
+  auto pos = m.find("sloguard_slo_latency_seconds{quantile=\"0.99\",service=\"search\",slo=\"search-p99\"} ");
+  REQUIRE(pos != std::string::npos);
+  double p99 = std::stod(m.substr(m.find('}', pos) + 2));
+  CHECK(std::abs(p99 - 0.150) <= 0.0015);
 }
 
 TEST_CASE("group_by makes one SLO instance per endpoint, bounded by max_groups") {

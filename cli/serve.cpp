@@ -26,8 +26,9 @@ int run_validate(const std::string& config_path, bool quiet) {
     return 1;
   }
   if (!quiet) {
-    std::cout << config_path << ": valid (" << r.config->services.size() << " services, " << r.config->slos.size()
-              << " SLOs)\n";
+    const size_t services = r.config->services.size(), slos = r.config->slos.size();
+    std::cout << config_path << ": valid (" << services << (services == 1 ? " service, " : " services, ") << slos
+              << (slos == 1 ? " SLO)\n" : " SLOs)\n");
   }
   return 0;
 }

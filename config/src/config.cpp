@@ -36,6 +36,15 @@ const ServiceConfig* Config::find_service(std::string_view name) const {
   return nullptr;
 }
 
+const ProbeConfig* Config::find_probe(std::string_view name) const {
+  for (const auto& svc : services) {
+    for (const auto& p : svc.probes) {
+      if (p.name == name) return &p;
+    }
+  }
+  return nullptr;
+}
+
 const SloConfig* Config::find_slo(std::string_view name) const {
   for (const auto& s : slos) {
     if (s.name == name) return &s;

@@ -1,6 +1,6 @@
 // load_config_file / load_config_text: YAML parsing, the top-level keys, storage and
-// services. The larger sections live in server_section.cpp, slo_section.cpp and
-// policy_section.cpp.
+// services. The larger sections live in server_section.cpp, probe_section.cpp,
+// slo_section.cpp and policy_section.cpp.
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -72,30 +72,42 @@ void parse_evaluation_interval(ErrorSink& errors, const Item& item, Config& out)
   out.evaluation_interval_ms = *ms;
 }
 
-// Fills `out` with the valid services and `names` with every name written, valid or not.
+// Fills `out` with the valid services and their probes, `names` with every service name
+// written, and `probes` with every probe written, valid or not.
 void parse_services(ErrorSink& errors, const Item& item, std::vector<ServiceConfig>& out,
-                    std::vector<std::string>& names) {
+                    std::vector<std::string>& names, std::vector<detail::ProbeRef>& probes) {
   if (item.node.IsNull()) return;
   if (!expect_list(errors, item, "a list of services like {name: checkout}")) return;
   std::vector<int> lines;  // where each service in `out` starts
   for (size_t i = 0; i < item.node.size(); ++i) {
     Item s = item.element(i, item.node[i]);
     if (!expect_map(errors, s, "a service like {name: checkout}")) continue;
-    Fields f(errors, s, {"name"});
-    const Item* name = f.require("name");
-    if (!name) continue;
-    auto text = read_scalar(errors, *name, "a service name");
-    if (!text) continue;
-    names.push_back(*text);
-    if (!detail::check_name(errors, *name, *text)) continue;
-    auto dup = std::find_if(out.begin(), out.end(), [&](const ServiceConfig& o) { return o.name == *text; });
-    if (dup != out.end()) {
-      errors.add(s.mark(), s.msg("duplicate service name \"" + *text + "\" (first at line " +
-                                 std::to_string(lines[dup - out.begin()]) + ")"));
-      continue;
+    const size_t errors_before = errors.size();
+    Fields f(errors, s, {"name", "probes"});
+    ServiceConfig service;
+    std::string written;  // the name as written, valid or not: SLOs check their probes by it
+    bool duplicate = false;
+    if (const Item* name = f.require("name")) {
+      if (auto text = read_scalar(errors, *name, "a service name")) {
+        names.push_back(*text);
+        written = *text;
+        if (detail::check_name(errors, *name, *text)) {
+          service.name = *text;
+          auto dup =
+              std::find_if(out.begin(), out.end(), [&](const ServiceConfig& o) { return o.name == *text; });
+          if (dup != out.end()) {
+            errors.add(s.mark(), s.msg("duplicate service name \"" + *text + "\" (first at line " +
+                                       std::to_string(lines[dup - out.begin()]) + ")"));
+            duplicate = true;
+          }
+        }
+      }
     }
+    // Read even when the name is not, so each probe's own mistakes are found in the same pass.
+    if (const Item* p = f.get("probes")) detail::parse_probes(errors, *p, written, probes, service.probes);
+    if (duplicate || errors.size() != errors_before) continue;
     lines.push_back(s.mark().line + 1);
-    out.push_back(ServiceConfig{*text});
+    out.push_back(std::move(service));
   }
 }
 
@@ -121,11 +133,12 @@ void parse_root(ErrorSink& errors, const YAML::Node& root, Config& config) {
     parse_evaluation_interval(errors, *interval, config);
   }
   std::vector<std::string> service_names;
+  std::vector<detail::ProbeRef> probes;
   if (const Item* services = f.get("services")) {
-    parse_services(errors, *services, config.services, service_names);
+    parse_services(errors, *services, config.services, service_names, probes);
   }
   if (const Item* slos = f.get("slos")) {
-    detail::parse_slos(errors, *slos, service_names, retention, config.slos);
+    detail::parse_slos(errors, *slos, service_names, probes, retention, config.slos);
   }
   if (const Item* policy = f.get("budget_policy")) {
     detail::parse_budget_policy(errors, *policy, config.budget_policy);

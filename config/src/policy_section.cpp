@@ -56,12 +56,7 @@ ParsedTier parse_tier(ErrorSink& errors, const Item& item) {
     }
   }
   if (const Item* block = f.get("block_releases")) {
-    bool value = false;
-    if (block->node.IsScalar() && YAML::convert<bool>::decode(block->node, value)) {
-      out.tier.block_releases = value;
-    } else {
-      errors.add(block->mark(), block->msg("expected true or false, got " + describe(block->node)));
-    }
+    if (auto value = read_bool(errors, *block)) out.tier.block_releases = *value;
   }
   out.complete = errors.size() == errors_before;
   return out;

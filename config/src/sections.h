@@ -9,14 +9,31 @@ namespace sloguard::config::detail {
 // `server:` — listen, max_body_bytes, auth.tokens (secrets resolved from env or file).
 void parse_server(ErrorSink& errors, const Item& item, ServerConfig& out);
 
-// `slos:` — checked against the service names seen (valid or not, so one bad service entry
-// does not also fail every SLO that names it) and the storage retention, when known.
-void parse_slos(ErrorSink& errors, const Item& item, const std::vector<std::string>& service_names,
-                std::optional<int64_t> retention_ms, std::vector<SloConfig>& out);
+// A probe as written under services, valid or not, so that one badly written probe does not
+// also fail the SLIs that name it, and so that names are unique across services.
+struct ProbeRef {
+  std::string name;     // "" when the probe's name could not be read
+  std::string service;  // "" when its service's name could not be read
+  int line = 0;         // 1-based line where the probe starts
+};
 
-// `sli:` of one SLO. Returns false when its kind is unknown, so that the caller skips the
-// checks that depend on the kind.
-bool parse_sli(ErrorSink& errors, const Item& item, SliConfig& out);
+// `probes:` of one service (named `service`, "" when unknown). Appends every probe written to
+// `seen` and the valid ones, with their service set, to `out`.
+void parse_probes(ErrorSink& errors, const Item& item, const std::string& service,
+                  std::vector<ProbeRef>& seen, std::vector<ProbeConfig>& out);
+
+// `slos:` — checked against the service names seen (valid or not, so one bad service entry
+// does not also fail every SLO that names it), the probes seen, and the storage retention,
+// when known.
+void parse_slos(ErrorSink& errors, const Item& item, const std::vector<std::string>& service_names,
+                const std::vector<ProbeRef>& probes, std::optional<int64_t> retention_ms,
+                std::vector<SloConfig>& out);
+
+// `sli:` of one SLO of `service` ("" when the SLO's service is unknown: its probe is then not
+// checked). Returns false when its kind is unknown, so that the caller skips the checks that
+// depend on the kind.
+bool parse_sli(ErrorSink& errors, const Item& item, const std::string& service,
+               const std::vector<ProbeRef>& probes, SliConfig& out);
 
 // `budgeting:` of one SLO; `item` is null when absent (the defaults still depend on the SLI).
 // Reads slo.sli.kind (when kind_known), slo.objective (the default slice_target) and the
@@ -29,5 +46,13 @@ void parse_budget_policy(ErrorSink& errors, const Item& item, std::vector<Policy
 // Names of services and SLOs appear in URLs and metric labels: letters, digits, '.', '_', '-'.
 // Reports and returns false when `name` is empty or has other characters.
 bool check_name(ErrorSink& errors, const Item& item, const std::string& name);
+
+// "host:port" or "[v6-host]:port" with port 0..65535 (callers that need a real port check
+// for 0). Returns false, leaving host and port alone, when `text` is not of that form.
+bool split_host_port(std::string_view text, std::string& host, int& port);
+
+// The value of the environment variable named by `item`; nullopt after an error that names
+// the variable (unset, empty, or not a variable name), never its value.
+std::optional<std::string> secret_from_env(ErrorSink& errors, const Item& item);
 
 }  // namespace sloguard::config::detail

@@ -1,5 +1,6 @@
 // The `server:` section: listen address, body limit, and auth tokens with their secrets.
-// Secrets are read here and never written into an error message.
+// Secrets are read here and never written into an error message. host:port addresses and
+// secrets from the environment are also read here for probes (probe_section.cpp).
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -19,36 +20,11 @@ bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// "host:port" or "[v6-host]:port" with port 0..65535.
-bool split_listen(std::string_view text, std::string& host, int& port) {
-  std::string_view h, p;
-  if (!text.empty() && text.front() == '[') {
-    size_t close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return false;
-    h = text.substr(1, close - 1);
-    p = text.substr(close + 2);
-  } else {
-    size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos) return false;
-    h = text.substr(0, colon);
-    p = text.substr(colon + 1);
-    if (h.find(':') != std::string_view::npos) return false;  // IPv6 needs brackets
-  }
-  if (h.empty() || h.find_first_of(" \t") != std::string_view::npos) return false;
-  if (!all_digits(p) || p.size() > 5) return false;
-  int v = 0;
-  std::from_chars(p.data(), p.data() + p.size(), v);
-  if (v > 65535) return false;
-  host = std::string(h);
-  port = v;
-  return true;
-}
-
 void parse_listen(ErrorSink& errors, const Item& item, ServerConfig& out) {
   constexpr std::string_view kWhat = "host:port like 127.0.0.1:8080 (port 0..65535)";
   auto text = read_scalar(errors, item, kWhat);
   if (!text) return;
-  if (!split_listen(*text, out.listen_host, out.listen_port)) {
+  if (!split_host_port(*text, out.listen_host, out.listen_port)) {
     errors.add(item.mark(), item.msg("expected " + std::string(kWhat) + ", got \"" + *text + "\""));
   }
 }
@@ -67,6 +43,13 @@ void parse_max_body_bytes(ErrorSink& errors, const Item& item, ServerConfig& out
   out.max_body_bytes = static_cast<size_t>(v);
 }
 
+bool is_env_name(std::string_view s) {
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
 const std::vector<std::string_view> kRoleNames = {"read", "ingest", "admin"};
 
 std::optional<Role> parse_role(ErrorSink& errors, const Item& item) {
@@ -81,35 +64,6 @@ std::optional<Role> parse_role(ErrorSink& errors, const Item& item) {
                           : "; did you mean \"" + std::string(suggestion) + "\"?";
   errors.add(item.mark(), item.msg(m));
   return std::nullopt;
-}
-
-bool is_env_name(std::string_view s) {
-  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
-
-// The secret named by token_env; nullopt after an error naming the variable.
-std::optional<std::string> secret_from_env(ErrorSink& errors, const Item& item) {
-  auto var = read_scalar(errors, item, "the name of an environment variable");
-  if (!var) return std::nullopt;
-  if (!is_env_name(*var)) {
-    // Not echoed: a value that is no variable name may be the secret pasted in by mistake.
-    errors.add(item.mark(), item.msg("expected the name of an environment variable (letters, digits "
-                                     "and '_', not starting with a digit), not the secret itself"));
-    return std::nullopt;
-  }
-  const char* value = std::getenv(var->c_str());
-  if (!value) {
-    errors.add(item.mark(), item.msg("environment variable " + *var + " is not set"));
-    return std::nullopt;
-  }
-  if (*value == '\0') {
-    errors.add(item.mark(), item.msg("environment variable " + *var + " is empty"));
-    return std::nullopt;
-  }
-  return std::string(value);
 }
 
 // The secret in token_file, without trailing newlines and blanks; nullopt after an error
@@ -223,6 +177,51 @@ void parse_auth(ErrorSink& errors, const Item& item, ServerConfig& out) {
 }
 
 }  // namespace
+
+bool split_host_port(std::string_view text, std::string& host, int& port) {
+  std::string_view h, p;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return false;
+    h = text.substr(1, close - 1);
+    p = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return false;
+    h = text.substr(0, colon);
+    p = text.substr(colon + 1);
+    if (h.find(':') != std::string_view::npos) return false;  // IPv6 needs brackets
+  }
+  if (h.empty() || h.find_first_of(" \t") != std::string_view::npos) return false;
+  if (!all_digits(p) || p.size() > 5) return false;
+  int v = 0;
+  std::from_chars(p.data(), p.data() + p.size(), v);
+  if (v > 65535) return false;
+  host = std::string(h);
+  port = v;
+  return true;
+}
+
+std::optional<std::string> secret_from_env(ErrorSink& errors, const Item& item) {
+  auto var = read_scalar(errors, item, "the name of an environment variable");
+  if (!var) return std::nullopt;
+  if (!is_env_name(*var)) {
+    // Not echoed: a value that is no variable name may be the secret pasted in by mistake.
+    errors.add(item.mark(), item.msg("expected the name of an environment variable (letters, digits "
+                                     "and '_', not starting with a digit), not the secret itself"));
+    return std::nullopt;
+  }
+  const char* value = std::getenv(var->c_str());
+  if (!value) {
+    errors.add(item.mark(), item.msg("environment variable " + *var + " is not set"));
+    return std::nullopt;
+  }
+  if (*value == '\0') {
+    errors.add(item.mark(), item.msg("environment variable " + *var + " is empty"));
+    return std::nullopt;
+  }
+  return std::string(value);
+}
 
 void parse_server(ErrorSink& errors, const Item& item, ServerConfig& out) {
   if (!expect_map(errors, item, "a mapping with listen, max_body_bytes, auth")) return;

@@ -1,5 +1,6 @@
 // The `sli:` of an SLO: its kind and the keys of that kind (bad_status for availability,
-// threshold for latency, percentile and target for percentile; endpoint for every kind).
+// threshold for latency, percentile and target for percentile, probe for probe; endpoint for
+// every kind but probe).
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -19,6 +20,7 @@ std::string kind_name(SliKind k) {
     case SliKind::kAvailability: return "availability";
     case SliKind::kLatency: return "latency";
     case SliKind::kPercentile: return "percentile";
+    case SliKind::kProbe: return "probe";
   }
   return "unknown";
 }
@@ -152,9 +154,54 @@ void parse_percentile(ErrorSink& errors, const Item& item, SliConfig& out) {
   out.percentile = p;
 }
 
+std::string bad_status_hint(SliKind kind) {
+  switch (kind) {
+    case SliKind::kLatency: return "a latency SLI counts events slower than its threshold as bad";
+    case SliKind::kPercentile: return "a percentile SLI judges pNN per time slice";
+    case SliKind::kProbe:
+      return "a probe SLI counts failed probes as bad (a probe's expect_status says which statuses pass)";
+    case SliKind::kAvailability: break;
+  }
+  return "";
+}
+
+// probe: a probe of the SLO's service. Not checked when that service is unknown ("").
+void parse_probe_name(ErrorSink& errors, const Item& item, const std::string& service,
+                      const std::vector<ProbeRef>& probes, SliConfig& out) {
+  auto text = read_scalar(errors, item, "a probe name");
+  if (!text) return;
+  if (text->empty()) {
+    errors.add(item.mark(), item.msg("must not be empty (leave probe out for every probe of the service)"));
+    return;
+  }
+  if (service.empty()) return;
+  std::vector<std::string_view> own;  // the service's probes
+  for (const ProbeRef& p : probes) {
+    if (p.service == service && !p.name.empty()) own.push_back(p.name);
+  }
+  if (std::find(own.begin(), own.end(), *text) != own.end()) {
+    out.probe = *text;
+    return;
+  }
+  std::string m = "unknown probe \"" + *text + "\" for service " + service;
+  auto elsewhere =
+      std::find_if(probes.begin(), probes.end(), [&](const ProbeRef& p) { return p.name == *text; });
+  std::string_view suggestion = closest_match(*text, own);
+  if (elsewhere != probes.end() && !elsewhere->service.empty()) {
+    m += "; it belongs to service " + elsewhere->service;
+  } else if (!suggestion.empty()) {
+    m += "; did you mean \"" + std::string(suggestion) + "\"?";
+  } else if (own.empty()) {
+    m += "; it has no probes (add them under its probes:)";
+  } else {
+    m += "; its probes are: " + join_names(own);
+  }
+  errors.add(item.mark(), item.msg(m));
+}
+
 bool parse_kind(ErrorSink& errors, const Item& kind, SliKind& out) {
-  static const std::vector<std::string_view> kKinds = {"availability", "latency", "percentile"};
-  auto text = read_scalar(errors, kind, "an SLI kind (availability, latency, percentile)");
+  static const std::vector<std::string_view> kKinds = {"availability", "latency", "percentile", "probe"};
+  auto text = read_scalar(errors, kind, "an SLI kind (availability, latency, percentile, probe)");
   if (!text) return false;
   if (*text == "availability") {
     out = SliKind::kAvailability;
@@ -162,6 +209,8 @@ bool parse_kind(ErrorSink& errors, const Item& kind, SliKind& out) {
     out = SliKind::kLatency;
   } else if (*text == "percentile") {
     out = SliKind::kPercentile;
+  } else if (*text == "probe") {
+    out = SliKind::kProbe;
   } else {
     std::string_view suggestion = closest_match(*text, kKinds);
     errors.add(kind.mark(),
@@ -175,12 +224,14 @@ bool parse_kind(ErrorSink& errors, const Item& kind, SliKind& out) {
 
 }  // namespace
 
-bool parse_sli(ErrorSink& errors, const Item& item, SliConfig& out) {
+bool parse_sli(ErrorSink& errors, const Item& item, const std::string& service,
+               const std::vector<ProbeRef>& probes, SliConfig& out) {
   if (!expect_map(errors, item,
-                  "a mapping with kind and its keys (bad_status, threshold, percentile, target, endpoint)")) {
+                  "a mapping with kind and its keys (bad_status, threshold, percentile, target, endpoint, "
+                  "probe)")) {
     return false;
   }
-  Fields f(errors, item, {"kind", "bad_status", "threshold", "percentile", "target", "endpoint"});
+  Fields f(errors, item, {"kind", "bad_status", "threshold", "percentile", "target", "endpoint", "probe"});
   bool kind_known = true;  // absent means availability
   if (const Item* kind = f.get("kind")) kind_known = parse_kind(errors, *kind, out.kind);
 
@@ -201,9 +252,7 @@ bool parse_sli(ErrorSink& errors, const Item& item, SliConfig& out) {
   };
 
   if (const Item* bad = f.get("bad_status")) {
-    if (belongs(*bad, SliKind::kAvailability,
-                out.kind == SliKind::kLatency ? "a latency SLI counts events slower than its threshold as bad"
-                                              : "a percentile SLI judges pNN per time slice")) {
+    if (belongs(*bad, SliKind::kAvailability, bad_status_hint(out.kind))) {
       parse_bad_status(errors, *bad, out.bad_status);
     }
   }
@@ -229,7 +278,24 @@ bool parse_sli(ErrorSink& errors, const Item& item, SliConfig& out) {
     required("target");
   }
   if (const Item* endpoint = f.get("endpoint")) {
-    if (auto text = read_scalar(errors, *endpoint, "an endpoint glob like \"/api/*\"")) out.endpoint = *text;
+    if (kind_known && out.kind == SliKind::kProbe) {
+      // Probe results have no endpoint: a probe's URL is its endpoint.
+      errors.add(endpoint->key, item.msg("endpoint does not apply to kind probe; to judge one probe alone, "
+                                         "name it with probe"));
+    } else if (auto text = read_scalar(errors, *endpoint, "an endpoint glob like \"/api/*\"")) {
+      out.endpoint = *text;
+    }
+  }
+  if (const Item* probe = f.get("probe")) {
+    if (belongs(*probe, SliKind::kProbe, "set kind: probe")) {
+      parse_probe_name(errors, *probe, service, probes, out);
+    }
+  } else if (kind_known && out.kind == SliKind::kProbe && !service.empty() &&
+             std::none_of(probes.begin(), probes.end(),
+                          [&](const ProbeRef& p) { return p.service == service; })) {
+    // Without probes the SLI would never have data.
+    const Item* kind = f.get("kind");
+    errors.add(kind->mark(), kind->msg("service " + service + " has no probes; add one under its probes:"));
   }
   return kind_known;
 }

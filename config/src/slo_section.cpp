@@ -159,7 +159,7 @@ void parse_max_groups(ErrorSink& errors, const Item& item, SloConfig& out) {
 
 // Reports problems and returns the SLO as far as it could be read.
 SloConfig parse_slo(ErrorSink& errors, const Item& item, const std::vector<std::string>& service_names,
-                    std::optional<int64_t> retention_ms) {
+                    const std::vector<ProbeRef>& probes, std::optional<int64_t> retention_ms) {
   SloConfig slo;
   Fields f(
       errors, item,
@@ -192,10 +192,19 @@ SloConfig parse_slo(ErrorSink& errors, const Item& item, const std::vector<std::
   if (const Item* window = f.require("window")) parse_window(errors, *window, retention_ms, slo);
   if (const Item* tz = f.get("time_zone")) parse_time_zone(errors, *tz, slo);
   bool kind_known = true;  // no sli: availability
-  if (const Item* sli = f.get("sli")) kind_known = parse_sli(errors, *sli, slo.sli);
+  if (const Item* sli = f.get("sli")) kind_known = parse_sli(errors, *sli, slo.service, probes, slo.sli);
   parse_budgeting(errors, f.get("budgeting"), kind_known, slo);
   bool grouped_ok = true;
-  if (const Item* group_by = f.get("group_by")) grouped_ok = parse_group_by(errors, *group_by, slo);
+  if (const Item* group_by = f.get("group_by")) {
+    if (kind_known && slo.sli.kind == SliKind::kProbe) {
+      // Probe results carry no endpoint or version to group by.
+      errors.add(group_by->key, item.msg("group_by does not apply to probe SLIs; to judge one probe alone, "
+                                         "name it with sli.probe"));
+      grouped_ok = false;
+    } else {
+      grouped_ok = parse_group_by(errors, *group_by, slo);
+    }
+  }
   if (const Item* max_groups = f.get("max_groups")) {
     if (!f.get("group_by")) {
       errors.add(max_groups->key, item.msg("max_groups applies only with group_by"));
@@ -209,14 +218,15 @@ SloConfig parse_slo(ErrorSink& errors, const Item& item, const std::vector<std::
 }  // namespace
 
 void parse_slos(ErrorSink& errors, const Item& item, const std::vector<std::string>& service_names,
-                std::optional<int64_t> retention_ms, std::vector<SloConfig>& out) {
+                const std::vector<ProbeRef>& probes, std::optional<int64_t> retention_ms,
+                std::vector<SloConfig>& out) {
   if (item.node.IsNull()) return;  // "slos:" with every entry commented out
   if (!expect_list(errors, item, "a list of SLOs")) return;
   std::vector<int> lines;  // where each SLO in `out` starts, for duplicate messages
   for (size_t i = 0; i < item.node.size(); ++i) {
     Item s = item.element(i, item.node[i]);
     if (!expect_map(errors, s, "an SLO mapping with name, service, objective, window, sli")) continue;
-    SloConfig slo = parse_slo(errors, s, service_names, retention_ms);
+    SloConfig slo = parse_slo(errors, s, service_names, probes, retention_ms);
     if (slo.name.empty()) continue;
     auto dup = std::find_if(out.begin(), out.end(), [&](const SloConfig& o) { return o.name == slo.name; });
     if (dup != out.end()) {

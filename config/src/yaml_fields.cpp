@@ -129,6 +129,13 @@ std::optional<int64_t> read_duration(ErrorSink& errors, const Item& item) {
   return *ms;
 }
 
+std::optional<bool> read_bool(ErrorSink& errors, const Item& item) {
+  bool value = false;
+  if (item.node.IsScalar() && YAML::convert<bool>::decode(item.node, value)) return value;
+  report_expected(errors, item, "true or false");
+  return std::nullopt;
+}
+
 Fields::Fields(ErrorSink& errors, const Item& map, std::vector<std::string_view> known, std::string_view hint)
     : errors_(errors), map_(map) {
   for (auto it = map.node.begin(); it != map.node.end(); ++it) {

@@ -63,6 +63,8 @@ bool expect_list(ErrorSink& errors, const Item& item, std::string_view what = "a
 std::optional<std::string> read_scalar(ErrorSink& errors, const Item& item, std::string_view what);
 // A duration like "30d" or "1h30m" in milliseconds; nullopt after reporting an error.
 std::optional<int64_t> read_duration(ErrorSink& errors, const Item& item);
+// true/false (also yes/no, on/off as YAML 1.1 allows); nullopt after reporting an error.
+std::optional<bool> read_bool(ErrorSink& errors, const Item& item);
 
 // The keys of one mapping, checked against the known names. Unknown keys (with a "did you
 // mean" suggestion or the list of known keys, then `hint`) and repeated keys are reported

@@ -65,6 +65,23 @@ Metrics::Metrics()
                            .Help("Unix time of the last completed evaluation round.")
                            .Register(*registry_)
                            .Add({})),
+      probe_success_(prometheus::BuildGauge()
+                         .Name("probe_success")
+                         .Help("Whether the probe's last run succeeded (blackbox_exporter's name).")
+                         .Register(*registry_)),
+      probe_duration_(prometheus::BuildGauge()
+                          .Name("probe_duration_seconds")
+                          .Help("How long the probe's last run took (blackbox_exporter's name).")
+                          .Register(*registry_)),
+      probe_http_status_(prometheus::BuildGauge()
+                             .Name("probe_http_status_code")
+                             .Help("HTTP status of the probe's last run; 0 without an answer.")
+                             .Register(*registry_)),
+      probe_results_(prometheus::BuildCounter()
+                         .Name("sloguard_probe_results_total")
+                         .Help("Probe results by outcome: success, or the failure reason (dns, connect, tls, "
+                               "timeout, status, body, other).")
+                         .Register(*registry_)),
       sli_ratio_(prometheus::BuildGauge()
                      .Name("sloguard_slo_sli_ratio")
                      .Help("Good / total events over the SLO window (absent without events).")
@@ -140,6 +157,15 @@ void Metrics::evaluation_done(double seconds, size_t failures) {
   evaluation_duration_.Observe(seconds);
   if (failures) evaluation_failures_.Increment(static_cast<double>(failures));
   last_evaluation_.Set(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+void Metrics::probe_result(const std::string& probe, const std::string& service, bool success, double latency_ms,
+                           int http_status, const std::string& outcome) {
+  const prometheus::Labels labels{{"probe", probe}, {"service", service}};
+  probe_success_.Add(labels).Set(success ? 1 : 0);
+  probe_duration_.Add(labels).Set(latency_ms / 1000.0);
+  probe_http_status_.Add(labels).Set(http_status);
+  probe_results_.Add({{"probe", probe}, {"service", service}, {"outcome", outcome}}).Increment();
 }
 
 void Metrics::publish_one(const slo::SloStatus& s, const std::vector<config::PolicyTier>& tiers) {

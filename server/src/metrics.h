@@ -41,6 +41,9 @@ class Metrics {
   void events_ingested(const std::string& service, uint64_t n);
   void events_rejected(const std::string& reason, uint64_t events);
   void evaluation_done(double seconds, size_t failures);
+  // Last result per probe (blackbox_exporter's names) and results by outcome.
+  void probe_result(const std::string& probe, const std::string& service, bool success, double latency_ms,
+                    int http_status, const std::string& outcome);
   // Replaces the per-SLO gauges with this round's statuses.
   void publish(const std::vector<slo::SloStatus>& statuses, const std::vector<config::PolicyTier>& tiers);
 
@@ -56,6 +59,10 @@ class Metrics {
   prometheus::Histogram& evaluation_duration_;
   prometheus::Counter& evaluation_failures_;
   prometheus::Gauge& last_evaluation_;
+  prometheus::Family<prometheus::Gauge>& probe_success_;
+  prometheus::Family<prometheus::Gauge>& probe_duration_;
+  prometheus::Family<prometheus::Gauge>& probe_http_status_;
+  prometheus::Family<prometheus::Counter>& probe_results_;
 
   std::mutex publish_mu_;
   void publish_one(const slo::SloStatus& s, const std::vector<config::PolicyTier>& tiers);

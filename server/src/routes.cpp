@@ -6,6 +6,7 @@
 #include "server_impl.h"
 #include "slo_json.h"
 #include "sloguard/common/log.h"
+#include "sloguard/collector/probe_ingest.h"
 #include "sloguard/common/units.h"
 
 namespace sloguard::server {
@@ -148,8 +149,9 @@ void Server::Impl::install_routes() {
             reply_error(res, 404, "unknown SLO \"" + name + "\"");
             return;
           }
-          auto st = engine.evaluate(*cfg, *s, at, req.get_param_value("group"));
-          if (st.status().is_not_found() || st.status().is_invalid_argument()) {
+          const std::string group = req.get_param_value("group");
+          auto st = engine.evaluate(*cfg, *s, at, group);
+          if (!group.empty() && (st.status().is_not_found() || st.status().is_invalid_argument())) {
             reply_error(res, st.status().is_not_found() ? 404 : 400, st.status().message(), {{"field", "group"}});
             return;
           }
@@ -158,6 +160,65 @@ void Server::Impl::install_routes() {
             return;
           }
           reply(res, 200, slo_status_json(*st));
+        });
+
+  route("POST", "/api/v1/probes", "/api/v1/probes", Role::kIngest,
+        [this](const httplib::Request& req, httplib::Response& res) {
+          auto cfg = config();
+          std::vector<collector::ProbeResult> results;
+          collector::IngestOutcome out = collector::decode_probe_results(*cfg, clock, req.body, results);
+          if (out.ok) {
+            if (Status s = record_probe_results(results); !s.ok()) {
+              reply_error(res, 500, "storage error: " + s.message(), {{"reason", "storage_error"}});
+              return;
+            }
+            reply(res, 202, {{"accepted", out.accepted}});
+            return;
+          }
+          const collector::FieldError& first = out.errors.front();
+          json body = {{"reason", out.reason == collector::RejectReason::kUnknownService
+                                      ? "unknown_probe"
+                                      : collector::reject_reason_name(out.reason)}};
+          if (first.index >= 0) body["index"] = first.index;
+          if (!first.field.empty()) body["field"] = first.field;
+          json all = json::array();
+          for (const auto& e : out.errors) all.push_back(e.message);
+          body["errors"] = std::move(all);
+          reply_error(res, 400, first.message, std::move(body));
+        });
+
+  route("GET", "/api/v1/probes", "/api/v1/probes", Role::kRead,
+        [this](const httplib::Request&, httplib::Response& res) {
+          auto cfg = config();
+          json list = json::array();
+          std::lock_guard<std::mutex> lock(probes_mu);
+          for (const config::ProbeConfig* p : all_probes(*cfg)) {
+            json item = {{"name", p->name},
+                         {"service", p->service},
+                         {"kind", p->kind == config::ProbeKind::kHttp ? "http" : "tcp"},
+                         {"interval", format_duration_ms(p->interval_ms)},
+                         {"timeout", format_duration_ms(p->timeout_ms)}};
+            if (p->kind == config::ProbeKind::kHttp) {
+              // Query strings can carry tokens: never shown.
+              item["target"] = p->http.method + " " + p->http.url.substr(0, p->http.url.find_first_of("?#"));
+            } else {
+              item["target"] = p->tcp.host + ":" + std::to_string(p->tcp.port);
+            }
+            auto last = last_probe.find(p->name);
+            if (last == last_probe.end()) {
+              item["last"] = nullptr;
+            } else {
+              const collector::ProbeResult& r = last->second;
+              item["last"] = {{"ts", r.ts},
+                              {"success", r.success()},
+                              {"outcome", collector::probe_outcome_name(r.outcome)},
+                              {"latency_ms", r.latency_ms},
+                              {"http_status", r.http_status},
+                              {"detail", r.detail}};
+            }
+            list.push_back(std::move(item));
+          }
+          reply(res, 200, {{"probes", std::move(list)}});
         });
 
   route("GET", "/api/v1/latency", "/api/v1/latency", Role::kRead,

@@ -1,6 +1,7 @@
 #include "sloguard/server/server.h"
 
 #include "server_impl.h"
+#include "sloguard/collector/probe_ingest.h"
 #include "sloguard/common/log.h"
 
 namespace sloguard::server {
@@ -41,6 +42,14 @@ Status Server::start() {
   impl_->port = port;
   impl_->http_thread = std::thread([this] { impl_->http.listen_after_bind(); });
   if (impl_->run_evaluator) impl_->evaluator.start();
+  if (impl_->run_prober) {
+    impl_->prober.start([this] { return impl_->config(); },
+                        [this](std::vector<collector::ProbeResult> results) {
+                          if (Status s = impl_->record_probe_results(results); !s.ok()) {
+                            log::error("storing probe results failed", {{"error", s.to_string()}});
+                          }
+                        });
+  }
   {
     std::lock_guard<std::mutex> lock(impl_->stop_mu);
     impl_->started = true;
@@ -67,6 +76,7 @@ void Server::stop() {
   }
   impl_->ready = false;
   impl_->evaluator.stop();
+  impl_->prober.stop();
   // httplib's stop() closes the listening socket; listen_after_bind() returns once the worker
   // pool has finished the requests already accepted.
   impl_->http.stop();
@@ -118,6 +128,38 @@ void Server::set_config(std::shared_ptr<const config::Config> cfg) { impl_->swap
 std::shared_ptr<const config::Config> Server::config() const { return impl_->config(); }
 
 void Server::evaluate_now() { impl_->evaluator.run_once(); }
+
+void Server::probe_now() {
+  auto cfg = impl_->config();
+  auto results = impl_->prober.run(impl_->all_probes(*cfg));
+  if (Status s = impl_->record_probe_results(results); !s.ok()) {
+    log::error("storing probe results failed", {{"error", s.to_string()}});
+  }
+}
+
+std::vector<const config::ProbeConfig*> Server::Impl::all_probes(const config::Config& cfg) const {
+  std::vector<const config::ProbeConfig*> out;
+  for (const auto& svc : cfg.services) {
+    for (const auto& p : svc.probes) out.push_back(&p);
+  }
+  return out;
+}
+
+Status Server::Impl::record_probe_results(const std::vector<collector::ProbeResult>& results) {
+  auto cfg = config();
+  Status s = collector::write_probe_results(*store, *cfg, results);
+  if (!s.ok()) return s;
+  std::lock_guard<std::mutex> lock(probes_mu);
+  for (const auto& r : results) {
+    const config::ProbeConfig* p = cfg->find_probe(r.probe);
+    if (!p) continue;
+    metrics.probe_result(r.probe, p->service, r.success(), r.latency_ms, r.http_status,
+                         collector::probe_outcome_name(r.outcome));
+    auto& last = last_probe[r.probe];
+    if (r.ts >= last.ts) last = r;
+  }
+  return Status::OK();
+}
 
 store::Store& Server::store() { return *impl_->store; }
 

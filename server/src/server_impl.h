@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <httplib.h>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "evaluator.h"
 #include "metrics.h"
 #include "sloguard/collector/event_ingest.h"
+#include "sloguard/collector/probe.h"
 #include "sloguard/server/server.h"
 #include "sloguard/slo/engine.h"
 #include "sloguard/slo/source.h"
@@ -22,13 +24,15 @@ struct Server::Impl {
   explicit Impl(ServerOptions o)
       : clock(*o.clock),
         run_evaluator(o.run_evaluator),
+        run_prober(o.run_prober),
         store(std::move(o.store)),
         cfg(std::move(o.config)),
         auth(std::make_shared<const Authorizer>(*cfg)),
         source(*store),
         engine(source),
         ingestor(*store, clock),
-        evaluator([this] { return config(); }, engine, metrics, clock) {}
+        evaluator([this] { return config(); }, engine, metrics, clock),
+        prober(clock) {}
 
   std::shared_ptr<const config::Config> config() const {
     std::lock_guard<std::mutex> lock(cfg_mu);
@@ -46,11 +50,16 @@ struct Server::Impl {
   }
 
   void install_routes();  // routes.cpp
+  // Stores probe results (prober thread, probe_now, POST /api/v1/probes) and publishes them
+  // as the probes' last results. Thread-safe.
+  Status record_probe_results(const std::vector<collector::ProbeResult>& results);
+  std::vector<const config::ProbeConfig*> all_probes(const config::Config& cfg) const;
   // Loads config->source_path; swaps it in when valid. Returns the errors (empty on success).
   Result<std::vector<std::string>> reload_from_file();
 
   const Clock& clock;
   bool run_evaluator;
+  bool run_prober;
   std::unique_ptr<store::Store> store;
   mutable std::mutex cfg_mu;
   std::shared_ptr<const config::Config> cfg;
@@ -60,6 +69,9 @@ struct Server::Impl {
   slo::Engine engine;
   collector::EventIngestor ingestor;
   Evaluator evaluator;
+  collector::Prober prober;
+  mutable std::mutex probes_mu;
+  std::map<std::string, collector::ProbeResult> last_probe;  // by probe name
   httplib::Server http;
   std::thread http_thread;
   int port = 0;

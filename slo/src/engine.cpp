@@ -36,6 +36,7 @@ const char* sli_kind_name(config::SliKind kind) {
     case config::SliKind::kAvailability: return "availability";
     case config::SliKind::kLatency: return "latency";
     case config::SliKind::kPercentile: return "percentile";
+    case config::SliKind::kProbe: return "probe";
   }
   return "availability";
 }
@@ -121,7 +122,9 @@ Result<SloStatus> Engine::evaluate_instance(const config::Config& cfg, const Ins
     st.window_start = *start;
     st.window_end = *end;
     st.window_seconds = at - *start;
-    full_window = static_cast<double>(*end - *start);
+    // The budget so far was earned over the elapsed part of the period, so that is the time
+    // it lasts at burn rate 1.
+    full_window = static_cast<double>(st.window_seconds);
   } else {
     st.window_seconds = slo.window_ms / 1000;
     st.window_start = at - st.window_seconds;

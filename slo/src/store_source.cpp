@@ -59,6 +59,14 @@ std::vector<Piece> cover(int64_t from, int64_t to, int64_t hour_scan_from) {
   return out;
 }
 
+// Availability and probe SLIs read only status counts: decoding sketches would be most of
+// the cost of their scans.
+store::RollupParts parts_for(const config::SliConfig& sli) {
+  return sli.kind == config::SliKind::kAvailability || sli.kind == config::SliKind::kProbe
+             ? store::RollupParts::kStatusCounts
+             : store::RollupParts::kAll;
+}
+
 }  // namespace
 
 Counts sli_counts(const config::SliConfig& sli, const store::Rollup& r) {
@@ -68,6 +76,11 @@ Counts sli_counts(const config::SliConfig& sli, const store::Rollup& r) {
       if (sli.bad_status.matches(static_cast<int>(status))) bad_events += n;
     }
     return Counts{r.total - std::min(bad_events, r.total), r.total};
+  }
+  if (sli.kind == config::SliKind::kProbe) {
+    // Probe series count outcomes; code 1 is success (collector::ProbeOutcome::kSuccess).
+    auto ok = std::lower_bound(r.by_status.begin(), r.by_status.end(), std::pair<uint32_t, uint64_t>{1, 0});
+    return Counts{ok != r.by_status.end() && ok->first == 1 ? ok->second : 0, r.total};
   }
   // Latency: only events that carried a latency count.
   const uint64_t total = r.latency.count();
@@ -81,7 +94,13 @@ Counts sli_counts(const config::SliConfig& sli, const store::Rollup& r) {
 std::vector<store::SeriesId> StoreSource::series_of(const Instance& inst) const {
   const config::SloConfig& slo = *inst.slo;
   std::vector<store::SeriesId> series;
-  if (!inst.group.empty() && !slo.group_by.empty()) {
+  if (slo.sli.kind == config::SliKind::kProbe) {
+    for (const auto& s : store_.find_series("service", slo.service)) {
+      auto p = s.labels.find("probe");
+      if (p == s.labels.end() || s.labels.size() != 2) continue;
+      if (slo.sli.probe.empty() || slo.sli.probe == p->second) series.push_back(s.id);
+    }
+  } else if (!inst.group.empty() && !slo.group_by.empty()) {
     if (auto id = store_.lookup_series({{"service", slo.service}, {slo.group_by.front(), inst.group}})) {
       series.push_back(*id);
     }
@@ -134,7 +153,7 @@ Result<std::vector<Slice>> StoreSource::compute_slices(const config::SliConfig& 
                                                        int64_t to, int64_t slice_seconds) const {
   const bool percentile = sli.kind == config::SliKind::kPercentile;
   const store::RollupParts parts =
-      sli.kind == config::SliKind::kAvailability ? store::RollupParts::kStatusCounts : store::RollupParts::kAll;
+      parts_for(sli);
   std::vector<Slice> out;
   // A day of slices at a time bounds the memory held by per-slice sketches.
   for (int64_t chunk = from; chunk < to; chunk += kDay) {
@@ -209,7 +228,15 @@ Result<std::vector<Slice>> StoreSource::slices(const Instance& inst, int64_t fro
   std::vector<std::optional<std::vector<Slice>>> cached(totals.size());
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
-    auto& hours = slice_cache_[key];
+    if (slice_cache_.size() >= kMaxCachedInstances && !slice_cache_.count(key)) {
+      auto oldest = std::min_element(slice_cache_.begin(), slice_cache_.end(), [](const auto& a, const auto& b) {
+        return a.second.last_used < b.second.last_used;
+      });
+      slice_cache_.erase(oldest);
+    }
+    InstanceSlices& inst_cache = slice_cache_[key];
+    inst_cache.last_used = ++cache_clock_;
+    auto& hours = inst_cache.hours;
     hours.erase(hours.begin(), hours.lower_bound(hours_from));  // older than any window asked for
     for (size_t i = 0; i < totals.size(); ++i) {
       auto it = hours.find(hours_from + static_cast<int64_t>(i) * kHour);
@@ -250,7 +277,7 @@ Result<std::vector<Slice>> StoreSource::slices(const Instance& inst, int64_t fro
   }
   if (!fresh.empty()) {
     std::lock_guard<std::mutex> lock(cache_mu_);
-    auto& hours = slice_cache_[key];
+    auto& hours = slice_cache_[key].hours;
     for (auto& [h, entry] : fresh) hours[h] = std::move(entry);
   }
   std::sort(out.begin(), out.end(), [](const Slice& a, const Slice& b) { return a.start < b.start; });
@@ -286,9 +313,7 @@ Result<std::vector<Counts>> StoreSource::window_counts(const Instance& inst, int
 
   const config::SliConfig& sli = inst.slo->sli;
   auto to_counts = [&](const store::Rollup& r) { return sli_counts(sli, r); };
-  // Availability reads only the status counts: decoding sketches would be most of the cost.
-  const store::RollupParts parts =
-      sli.kind == config::SliKind::kAvailability ? store::RollupParts::kStatusCounts : store::RollupParts::kAll;
+  const store::RollupParts parts = parts_for(sli);
   auto fill = [&](store::SeriesId id, store::Resolution res, BucketCounts& into) {
     if (into.from() >= into.to()) return Status::OK();
     return store_.scan(id, res, into.from(), into.to(), parts,

@@ -101,7 +101,7 @@ TEST_CASE("sloguard validate exits 0 for a valid config and 1 with located error
     int status = p.wait_exit(30s);
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
-    CHECK(p.output().find("valid (1 services, 1 SLOs)") != std::string::npos);
+    CHECK(p.output().find("valid (1 service, 1 SLO)") != std::string::npos);
   }
   std::string bad = (dir.path() / "bad.yaml").string();
   std::ofstream(bad) << "services: [{name: checkout}]\nslos:\n  - {name: a, service: checkout, objective: 150%, windw: 7d}\n";

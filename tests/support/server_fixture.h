@@ -44,6 +44,7 @@ class ServerFixture {
     o.config = loaded.config;
     o.clock = &clock_;
     o.run_evaluator = false;
+    o.run_prober = false;
     auto s = server::Server::create(std::move(o));
     REQUIRE(s.ok());
     server_ = std::move(s).value();

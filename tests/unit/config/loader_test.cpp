@@ -91,8 +91,8 @@ TEST_CASE("quickstart example loads", "[config]") {
   check_example_slos(c);
   check_default_policy(c.budget_policy);
 
-  // Beyond the three availability SLOs: latency, percentile and a calendar window.
-  REQUIRE(c.slos.size() == 6);
+  // Beyond the three availability SLOs: latency, percentile, a calendar window and a probe.
+  REQUIRE(c.slos.size() == 7);
   const SloConfig* lat = c.find_slo("checkout-latency");
   REQUIRE(lat != nullptr);
   CHECK(lat->service == "checkout");
@@ -122,6 +122,29 @@ TEST_CASE("quickstart example loads", "[config]") {
   CHECK(monthly->window_ms == 31 * kDayMs);
   CHECK(monthly->time_zone == "Europe/Berlin");
   CHECK(monthly->sli.kind == SliKind::kAvailability);
+
+  // sloguard probes its own /healthz, so a newcomer sees numbers move within a minute.
+  REQUIRE(c.services[0].probes.size() == 1);
+  CHECK(c.services[1].probes.empty());
+  const ProbeConfig* health = c.find_probe("sloguard-health");
+  REQUIRE(health == &c.services[0].probes[0]);
+  CHECK(health->service == "checkout");
+  CHECK(health->kind == ProbeKind::kHttp);
+  CHECK(health->http.url == "http://127.0.0.1:" + std::to_string(c.server.listen_port) + "/healthz");
+  CHECK(health->http.method == "GET");
+  CHECK(health->http.expect_status.empty());
+  CHECK(health->http.tls_verify);
+  CHECK_FALSE(health->http.follow_redirects);
+  CHECK(health->interval_ms == 10000);
+  CHECK(health->timeout_ms == 2000);
+  const SloConfig* probe = c.find_slo("sloguard-health-availability");
+  REQUIRE(probe != nullptr);
+  CHECK(probe->service == "checkout");
+  CHECK(probe->objective == Approx(0.99));
+  CHECK(probe->window_ms == 7 * kDayMs);
+  CHECK(probe->sli.kind == SliKind::kProbe);
+  CHECK(probe->sli.probe == "sloguard-health");
+  CHECK(probe->budgeting.method == BudgetingMethod::kOccurrences);
 }
 
 TEST_CASE("latency example reproduces the runbook table", "[config]") {

@@ -39,8 +39,41 @@ struct StorageConfig {
   int64_t retention_ms = 35LL * 86400 * 1000;     // Default: 35d
 };
 
+// A probe sloguard runs itself: an HTTP request or a TCP connect, every interval.
+struct HttpProbeConfig {
+  std::string url;                  // http:// or https://
+  std::string method = "GET";       // Default: GET. GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS
+  // Request headers; values come from `value` or from the environment (`value_env`), resolved
+  // at load time. Secret values never appear in logs or API output.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<int> expect_status;   // Default: empty = any 2xx
+  std::string body_contains;        // Default: empty = not checked
+  std::string body_regex;           // Default: empty = not checked (ECMAScript syntax)
+  bool follow_redirects = false;    // Default: false (a 3xx is then the status checked)
+  int max_redirects = 5;            // Default: 5
+  bool tls_verify = true;           // Default: true
+};
+
+struct TcpProbeConfig {
+  std::string host;
+  int port = 0;
+};
+
+enum class ProbeKind { kHttp, kTcp };
+
+struct ProbeConfig {
+  std::string name;      // unique across services; the `probe` label
+  std::string service;   // the service it belongs to
+  ProbeKind kind = ProbeKind::kHttp;
+  HttpProbeConfig http;
+  TcpProbeConfig tcp;
+  int64_t interval_ms = 30000;  // Default: 30s (>= 1s)
+  int64_t timeout_ms = 10000;   // Default: 10s, or the interval if shorter (> 0, <= interval)
+};
+
 struct ServiceConfig {
   std::string name;
+  std::vector<ProbeConfig> probes;  // services[].probes
 };
 
 // Which HTTP statuses count as bad: explicit codes and whole classes (5 for "5xx").
@@ -56,8 +89,8 @@ struct StatusMatcher {
 
 // availability: good = status not bad. latency: good = latency_ms <= threshold (events
 // without latency_ms do not count). percentile: judged per time slice, a slice is good when
-// its pNN <= target.
-enum class SliKind { kAvailability, kLatency, kPercentile };
+// its pNN <= target. probe: good = a successful probe result.
+enum class SliKind { kAvailability, kLatency, kPercentile, kProbe };
 
 struct SliConfig {
   SliKind kind = SliKind::kAvailability;
@@ -66,6 +99,7 @@ struct SliConfig {
   double threshold_ms = 0;            // latency: "500ms", "1.5s" -> 500, 1500 (whole us, 1us..1h)
   double percentile = 0;              // percentile: 0 < p < 100, e.g. 99 or 99.9 ("p99" also accepted)
   double target_ms = 0;               // percentile: the pNN must be <= this (whole us, 1us..1h)
+  std::string probe;                  // probe: the probe's name; empty = every probe of the service
 };
 
 // How the budget is counted (OpenSLO's budgetingMethod).
@@ -120,6 +154,7 @@ struct Config {
   static std::vector<PolicyTier> default_budget_policy();
   const ServiceConfig* find_service(std::string_view name) const;
   const SloConfig* find_slo(std::string_view name) const;
+  const ProbeConfig* find_probe(std::string_view name) const;  // across every service
   // Distinct thresholds of the latency SLOs of a service, in microseconds, ascending: ingest
   // keeps an exact count of events at or under each. Empty for unknown services.
   const std::vector<uint32_t>& latency_thresholds_us(std::string_view service) const;

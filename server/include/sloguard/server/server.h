@@ -18,6 +18,7 @@ struct ServerOptions {
   // Default: null, open the RocksDB store at config->storage.path.
   std::unique_ptr<store::Store> store;
   bool run_evaluator = true;  // Default: true. Tests turn it off and call evaluate_now().
+  bool run_prober = true;     // Default: true. Tests turn it off and call probe_now().
 };
 
 class Server {
@@ -48,6 +49,9 @@ class Server {
   // Runs one evaluation of every SLO and publishes the gauges (what the evaluator thread
   // does each evaluation_interval). Thread-safe.
   void evaluate_now();
+  // Runs every configured probe once now and stores the results (what the prober thread does
+  // each probe's interval). Blocks until all have an outcome. Thread-safe.
+  void probe_now();
 
   store::Store& store();
 

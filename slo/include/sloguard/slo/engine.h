@@ -24,8 +24,9 @@ struct ErrorBudget {
   uint64_t consumed = 0;    // bad events (or slices) in the SLO window
   std::optional<double> remaining_ratio;  // 1 - consumed / allowed; null with no data
   // Seconds until the remaining budget is spent if the 1h burn rate (or the SLO window's
-  // average burn rate) holds: remaining_ratio * window / burn_rate. 0 once spent; null with
-  // no data or a zero burn rate.
+  // average burn rate) holds: remaining_ratio * window / burn_rate (calendar windows: the
+  // elapsed part of the period, over which the budget so far was earned). 0 once spent; null
+  // with no data or a zero burn rate.
   std::optional<double> exhausted_in_1h_rate;
   std::optional<double> exhausted_in_window_rate;
 };

@@ -93,9 +93,16 @@ class StoreSource final : public Source {
                                             int64_t from, int64_t to, int64_t slice_seconds) const;
 
   const store::Store& store_;
-  // Slices of whole past hours per instance and slice length (see slices()).
+  struct InstanceSlices {
+    uint64_t last_used = 0;
+    std::map<int64_t, SliceCacheEntry> hours;
+  };
+  // Slices of whole past hours per instance and slice length (see slices()). Instances not
+  // asked for longest are dropped beyond kMaxCachedInstances (SLOs removed by a reload).
+  static constexpr size_t kMaxCachedInstances = 4096;
   mutable std::mutex cache_mu_;
-  mutable std::map<std::string, std::map<int64_t, SliceCacheEntry>> slice_cache_;
+  mutable uint64_t cache_clock_ = 0;
+  mutable std::map<std::string, InstanceSlices> slice_cache_;
 };
 
 // The good/total counts of one bucket under an SLI: availability counts statuses; latency

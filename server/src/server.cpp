@@ -1,5 +1,7 @@
 #include "sloguard/server/server.h"
 
+#include <sys/socket.h>
+
 #include "server_impl.h"
 #include "sloguard/collector/probe_ingest.h"
 #include "sloguard/common/log.h"
@@ -31,6 +33,14 @@ Status Server::start() {
   // Without TCP_NODELAY, Nagle's algorithm and delayed ACKs add ~40 ms to responses that are
   // written in more than one piece.
   impl_->http.set_tcp_nodelay(true);
+  // cpp-httplib listens with a backlog of 5: a burst of new connections would see SYNs
+  // dropped and retried a second later. Keep its SO_REUSEADDR and widen the backlog after bind.
+  int listen_fd = -1;
+  impl_->http.set_socket_options([&listen_fd](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd = sock;
+  });
   int port = cfg->server.listen_port;
   if (port == 0) {
     port = impl_->http.bind_to_any_port(host);
@@ -39,6 +49,7 @@ Status Server::start() {
     return Status::IOError("cannot bind " + host + ":" + std::to_string(port) +
                            " (in use, or not an address of this machine)");
   }
+  if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
   impl_->port = port;
   impl_->http_thread = std::thread([this] { impl_->http.listen_after_bind(); });
   if (impl_->run_evaluator) impl_->evaluator.start();

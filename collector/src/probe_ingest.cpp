@@ -62,7 +62,9 @@ IngestOutcome decode_probe_results(const config::Config& cfg, const Clock& clock
     if (res.errors.empty()) res.reason = reason;
     if (res.errors.size() < kMaxReportedErrors) {
       res.errors.push_back(FieldError{static_cast<int64_t>(i), field,
-                                      "results[" + std::to_string(i) + "]." + field + ": " + what, -1});
+                                      "results[" + std::to_string(i) + "]" + (field.empty() ? "" : "." + field) +
+                                          ": " + what,
+                                      -1});
     }
   };
   std::vector<ProbeResult> parsed;
@@ -73,10 +75,13 @@ IngestOutcome decode_probe_results(const config::Config& cfg, const Clock& clock
       continue;
     }
     ProbeResult pr;
+    pr.latency_ms = -1;  // unknown unless given
     const size_t before = res.errors.size();
     auto probe = r.find("probe");
-    if (probe == r.end() || !probe->is_string()) {
+    if (probe == r.end()) {
       fail(RejectReason::kInvalidField, i, "probe", "missing (a configured probe name)");
+    } else if (!probe->is_string()) {
+      fail(RejectReason::kInvalidField, i, "probe", "must be a string");
     } else if (!cfg.find_probe(probe->get<std::string>())) {
       fail(RejectReason::kUnknownService, i, "probe", "unknown probe \"" + probe->get<std::string>() + "\"");
     } else {
@@ -149,7 +154,7 @@ Status write_probe_results(store::Store& store, const config::Config& cfg, const
     }
     store::Rollup& rollup = acc[{it->second, static_cast<int64_t>(std::floor(r.ts / 60.0)) * 60}];
     rollup.add(static_cast<uint32_t>(r.outcome), 1);
-    rollup.add_latency(r.latency_ms, 1, kNoThresholds);
+    if (r.latency_ms >= 0) rollup.add_latency(r.latency_ms, 1, kNoThresholds);
   }
   std::vector<store::RollupDelta> deltas;
   deltas.reserve(acc.size());

@@ -137,6 +137,8 @@ CURLcode ProbeTransfer::configure() {
     set(curl_easy_setopt(easy_, CURLOPT_URL, url_.c_str()));
     set(curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http"));
     set(curl_easy_setopt(easy_, CURLOPT_CONNECT_ONLY, 1L));
+    // A TCP probe checks its own host:port; an http_proxy in the environment must not stand in.
+    set(curl_easy_setopt(easy_, CURLOPT_NOPROXY, "*"));
     capture_body_ = false;
     return rc;
   }

@@ -163,7 +163,7 @@ void Metrics::probe_result(const std::string& probe, const std::string& service,
                            int http_status, const std::string& outcome) {
   const prometheus::Labels labels{{"probe", probe}, {"service", service}};
   probe_success_.Add(labels).Set(success ? 1 : 0);
-  probe_duration_.Add(labels).Set(latency_ms / 1000.0);
+  if (latency_ms >= 0) probe_duration_.Add(labels).Set(latency_ms / 1000.0);
   probe_http_status_.Add(labels).Set(http_status);
   probe_results_.Add({{"probe", probe}, {"service", service}, {"outcome", outcome}}).Increment();
 }

@@ -182,8 +182,14 @@ void Server::Impl::install_routes() {
           if (first.index >= 0) body["index"] = first.index;
           if (!first.field.empty()) body["field"] = first.field;
           json all = json::array();
-          for (const auto& e : out.errors) all.push_back(e.message);
+          for (const auto& e : out.errors) {
+            json item = {{"message", e.message}};
+            if (e.index >= 0) item["index"] = e.index;
+            if (!e.field.empty()) item["field"] = e.field;
+            all.push_back(std::move(item));
+          }
           body["errors"] = std::move(all);
+          metrics.events_rejected(body["reason"].get<std::string>(), out.event_objects);
           reply_error(res, 400, first.message, std::move(body));
         });
 
@@ -212,7 +218,7 @@ void Server::Impl::install_routes() {
               item["last"] = {{"ts", r.ts},
                               {"success", r.success()},
                               {"outcome", collector::probe_outcome_name(r.outcome)},
-                              {"latency_ms", r.latency_ms},
+                              {"latency_ms", r.latency_ms >= 0 ? json(r.latency_ms) : json(nullptr)},
                               {"http_status", r.http_status},
                               {"detail", r.detail}};
             }

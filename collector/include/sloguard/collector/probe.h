@@ -32,7 +32,7 @@ struct ProbeResult {
   std::string probe;        // the probe's configured name
   double ts = 0;            // Unix seconds when the probe started
   ProbeOutcome outcome = ProbeOutcome::kOther;
-  double latency_ms = 0;    // total time until the answer or the failure
+  double latency_ms = 0;    // total time until the answer or the failure; < 0 when unknown
   int http_status = 0;      // HTTP probes that got an answer; 0 otherwise
   std::string detail;       // human-readable cause for failures ("HTTP 500, expected 2xx")
   bool success() const { return outcome == ProbeOutcome::kSuccess; }

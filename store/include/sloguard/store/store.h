@@ -1,4 +1,4 @@
-// The time-series store: rollups per series per minute and hour bucket, a persisted series
+// The time-series store: rollups per series per minute, hour and day bucket, a persisted series
 // dictionary, and a small key-value state table. The RocksDB implementation is the only one
 // shipped; the interface exists so every other component is testable and stays free of
 // RocksDB headers.
@@ -53,7 +53,7 @@ class Store {
   // Id of the series with exactly these labels, if it exists. Thread-safe.
   virtual std::optional<SeriesId> lookup_series(const Labels& labels) const = 0;
 
-  // Merges every delta into its minute bucket and its hour bucket, all in one atomic write:
+  // Merges every delta into its minute, hour and day buckets, all in one atomic write:
   // either all of it is stored or none. Returns only after the write is in the WAL.
   // InvalidArgument (nothing written) when a delta has series 0, a minute_start that is
   // negative or not a multiple of 60, or a value that is not is_well_formed().

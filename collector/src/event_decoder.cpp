@@ -11,7 +11,7 @@ using Type = RawField::Type;
 // Depths: 0 outside everything; 1 inside the root object; 2 inside "events"; 3 inside one event.
 class EventsHandler : public nlohmann::json_sax<json> {
  public:
-  explicit EventsHandler(DecodedBody& out) : out_(out) {}
+  EventsHandler(DecodedBody& out, size_t max_events) : out_(out), max_events_(max_events) {}
 
   bool null() override { return scalar(Type::kNull, [](RawField&) {}); }
   bool boolean(bool) override { return scalar(Type::kBool, [](RawField&) {}); }
@@ -85,6 +85,7 @@ class EventsHandler : public nlohmann::json_sax<json> {
       events_type_ = t;
       events_key_ = false;
     } else if (depth_ == 2 && in_events_) {
+      if (!room()) return false;
       out_.events.emplace_back().element = t;
     } else if (depth_ == 3 && in_event_ && field_) {
       field_->type = t;
@@ -101,6 +102,7 @@ class EventsHandler : public nlohmann::json_sax<json> {
       events_key_ = false;
       in_events_ = t == Type::kArray;
     } else if (depth_ == 2 && in_events_) {
+      if (!room()) return false;
       out_.events.emplace_back().element = t;
       in_event_ = t == Type::kObject;
     } else if (depth_ == 3 && in_event_ && field_) {
@@ -117,7 +119,19 @@ class EventsHandler : public nlohmann::json_sax<json> {
     return true;
   }
 
+  bool room() {
+    if (out_.events.size() < max_events_) return true;
+    too_many_ = true;
+    return false;
+  }
+
+ public:
+  bool too_many() const { return too_many_; }
+
+ private:
   DecodedBody& out_;
+  size_t max_events_;
+  bool too_many_ = false;
   int depth_ = 0;
   Type root_ = Type::kAbsent;
   bool events_key_ = false;
@@ -154,11 +168,17 @@ const char* RawField::type_name() const {
   return "value";
 }
 
-DecodedBody decode_events_body(std::string_view body) {
+DecodedBody decode_events_body(std::string_view body, size_t max_events) {
   DecodedBody out;
-  EventsHandler handler(out);
+  EventsHandler handler(out, max_events);
   out.syntax_ok = json::sax_parse(body.begin(), body.end(), &handler);
-  if (out.syntax_ok) handler.finish();
+  if (handler.too_many()) {
+    out.syntax_ok = true;
+    out.events.clear();
+    out.shape_error = "too many events: at most " + std::to_string(max_events) + " per request";
+  } else if (out.syntax_ok) {
+    handler.finish();
+  }
   return out;
 }
 

@@ -33,6 +33,7 @@ struct DecodedBody {
   std::vector<RawEvent> events;
 };
 
-DecodedBody decode_events_body(std::string_view body);
+// Stops (shape_error set) after max_events elements of "events".
+DecodedBody decode_events_body(std::string_view body, size_t max_events);
 
 }  // namespace sloguard::collector

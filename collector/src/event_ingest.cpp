@@ -78,7 +78,7 @@ const char* reject_reason_name(RejectReason r) {
 
 IngestOutcome EventIngestor::ingest_json(const config::Config& cfg, std::string_view body) {
   IngestOutcome out;
-  DecodedBody decoded = decode_events_body(body);
+  DecodedBody decoded = decode_events_body(body, kMaxEventsPerRequest);
   if (!decoded.syntax_ok) {
     // Parse again, only to say where and what: index and field when inside an event.
     JsonErrorLocation loc = locate_json_error(body);
@@ -176,10 +176,10 @@ IngestOutcome EventIngestor::ingest_json(const config::Config& cfg, std::string_
     }
 
     if (e.count.present()) {
-      if (auto v = as_non_negative_integer(e.count)) {
+      if (auto v = as_non_negative_integer(e.count); v && *v <= kMaxEventCount) {
         pe.count = *v;
       } else {
-        invalid("count", "must be a non-negative integer");
+        invalid("count", "must be an integer from 0 to 1000000000000");
       }
     }
 

@@ -16,7 +16,8 @@ using json = nlohmann::json;
 
 void reply(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  // Paths and names come from clients and may not be UTF-8: replace, never throw.
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
 void reply_error(httplib::Response& res, int status, const std::string& message, json extra = json::object()) {
@@ -33,8 +34,8 @@ bool read_at(const httplib::Request& req, httplib::Response& res, const Clock& c
     reply_error(res, 400, "at: " + parsed.status().message(), {{"field", "at"}});
     return false;
   }
-  if (*parsed < 0 || *parsed > 253402300799.0) {  // 1970 .. 9999-12-31
-    reply_error(res, 400, "at: must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z", {{"field", "at"}});
+  if (*parsed < 0 || *parsed > 253370764799.0) {  // 1970 .. 9998-12-31, the calendar's range
+    reply_error(res, 400, "at: must be between 1970-01-01T00:00:00Z and 9998-12-31T23:59:59Z", {{"field", "at"}});
     return false;
   }
   at = *parsed;
@@ -295,8 +296,10 @@ void Server::Impl::install_routes() {
   });
 
   // Errors httplib produces itself (no route, body too large) get a JSON body as well.
-  httplib::Server::HandlerWithResponse on_error = [this](const httplib::Request& req, httplib::Response& res) {
+  httplib::Server::HandlerWithResponse on_error = [this](const httplib::Request& req,
+                                                         httplib::Response& res) -> httplib::Server::HandlerResponse {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    try {
     if (res.status == 413) {
       if (req.path == "/api/v1/events") metrics.events_rejected("too_large", 0);
       reply_error(res, 413, "request body exceeds server.max_body_bytes (" +
@@ -305,6 +308,10 @@ void Server::Impl::install_routes() {
       reply_error(res, 404, "no route for " + req.method + " " + req.path);
     } else {
       reply_error(res, res.status, "HTTP error " + std::to_string(res.status));
+    }
+    } catch (const std::exception& e) {  // cpp-httplib does not guard its error handler
+      log::error("error handler failed", {{"error", e.what()}});
+      res.set_content("{\"error\":\"internal error\"}", "application/json");
     }
     return httplib::Server::HandlerResponse::Handled;
   };

@@ -133,8 +133,19 @@ Result<SloStatus> Engine::evaluate_instance(const config::Config& cfg, const Ins
   st.budgeting = timeslices ? "timeslices" : "occurrences";
   if (timeslices) st.slice_seconds = slo.budgeting.slice_seconds;
 
-  // At the very start of a calendar period the SLO window is empty: only the fixed windows.
-  const std::vector<int64_t> windows = burn_rate_windows(st.window_seconds);
+  // A calendar window is its own entry even when its elapsed length equals a fixed window, so
+  // "1h" never turns into "month" for a minute; at the very start of a period it is empty and
+  // only the fixed windows remain.
+  const bool calendar = slo.window_kind == config::WindowKind::kCalendar;
+  std::vector<int64_t> windows = burn_rate_windows(calendar ? 0 : st.window_seconds);
+  size_t slo_index = windows.size();
+  if (calendar && st.window_seconds > 0) {
+    auto pos = std::upper_bound(windows.begin(), windows.end(), st.window_seconds);
+    slo_index = static_cast<size_t>(pos - windows.begin());
+    windows.insert(pos, st.window_seconds);
+  } else if (!calendar) {
+    slo_index = static_cast<size_t>(std::find(windows.begin(), windows.end(), st.window_seconds) - windows.begin());
+  }
   std::vector<Counts> counts;
   if (timeslices) {
     auto slices = source_.slices(inst, at - windows.back(), at, slo.budgeting.slice_seconds);
@@ -150,7 +161,7 @@ Result<SloStatus> Engine::evaluate_instance(const config::Config& cfg, const Ins
   std::optional<double> burn_1h, burn_window;
   for (size_t i = 0; i < windows.size(); ++i) {
     const Counts& c = counts[i];
-    const bool is_slo_window = windows[i] == st.window_seconds;
+    const bool is_slo_window = i == slo_index;
     WindowBurn wb{is_slo_window ? st.window : format_duration_ms(windows[i] * 1000), windows[i], c, std::nullopt};
     if (c.total > 0) {
       wb.burn_rate = (static_cast<double>(c.bad()) / static_cast<double>(c.total)) / error_allowance;

@@ -196,7 +196,7 @@ std::string slice_cache_key(const Instance& inst, int64_t slice_seconds) {
   std::string key = slo.service + '\x1f' + inst.group + '\x1f' + slo.sli.endpoint + '\x1f' +
                     std::to_string(static_cast<int>(slo.sli.kind)) + '\x1f' + std::to_string(slo.sli.percentile) +
                     '\x1f' + std::to_string(slo.sli.threshold_ms) + '\x1f' + std::to_string(slice_seconds) + '\x1f' +
-                    (slo.group_by.empty() ? "" : slo.group_by.front());
+                    (slo.group_by.empty() ? "" : slo.group_by.front()) + '\x1f' + slo.sli.probe;
   for (int c : slo.sli.bad_status.codes) key += "c" + std::to_string(c);
   for (int c : slo.sli.bad_status.classes) key += "k" + std::to_string(c);
   return key;
@@ -237,7 +237,6 @@ Result<std::vector<Slice>> StoreSource::slices(const Instance& inst, int64_t fro
     InstanceSlices& inst_cache = slice_cache_[key];
     inst_cache.last_used = ++cache_clock_;
     auto& hours = inst_cache.hours;
-    hours.erase(hours.begin(), hours.lower_bound(hours_from));  // older than any window asked for
     for (size_t i = 0; i < totals.size(); ++i) {
       auto it = hours.find(hours_from + static_cast<int64_t>(i) * kHour);
       if (it != hours.end() && it->second.hour_total == totals[i]) cached[i] = it->second.slices;
@@ -278,7 +277,12 @@ Result<std::vector<Slice>> StoreSource::slices(const Instance& inst, int64_t fro
   if (!fresh.empty()) {
     std::lock_guard<std::mutex> lock(cache_mu_);
     auto& hours = slice_cache_[key].hours;
-    for (auto& [h, entry] : fresh) hours[h] = std::move(entry);
+    // Hours without events are not kept: recomputing them is one empty scan, and far-future
+    // instants must not fill the cache with them.
+    for (auto& [h, entry] : fresh) {
+      if (entry.hour_total > 0) hours[h] = std::move(entry);
+    }
+    while (hours.size() > kMaxCachedHoursPerInstance) hours.erase(hours.begin());
   }
   std::sort(out.begin(), out.end(), [](const Slice& a, const Slice& b) { return a.start < b.start; });
   out.erase(out.begin(), std::lower_bound(out.begin(), out.end(), first,

@@ -195,6 +195,12 @@ TEST_CASE("unknown SLOs and bad instants are clear 4xx errors") {
   auto [c5, b5] = fx.get("/api/v1/slos/checkout-api?at=1e300");
   CHECK(c5 == 400);
   CHECK(b5["field"] == "at");
+  // Paths that decode to bytes that are not UTF-8 get a JSON error, not a crash.
+  auto [c6, b6] = fx.get("/%FF");
+  CHECK(c6 == 404);
+  CHECK(b6.is_object());
+  CHECK(fx.get("/api/v1/slos/%FF").first == 404);
+  CHECK(fx.get("/healthz").first == 200);
   auto [c4, b4] = fx.get("/api/v1/nothing");
   CHECK(c4 == 404);
   CHECK(b4["error"].get<std::string>().find("/api/v1/nothing") != std::string::npos);

@@ -135,3 +135,26 @@ TEST_CASE("POST /api/v1/probes takes results from outside probers, with the rule
   CHECK(again["sli"]["total"] == 3);  // nothing from the rejected batches
   CHECK(fx.post("/api/v1/probes", "{not json").first == 400);
 }
+
+TEST_CASE("two probe SLOs of one service judged per slice never share results") {
+  testing::ServerFixture fx(R"(
+services:
+  - name: checkout
+    probes:
+      - {name: a, interval: 1m, http: {url: "http://127.0.0.1:1/a"}}
+      - {name: b, interval: 1m, http: {url: "http://127.0.0.1:1/b"}}
+slos:
+  - {name: slo-a, service: checkout, objective: 90%, window: 1d, budgeting: {method: timeslices}, sli: {kind: probe, probe: a}}
+  - {name: slo-b, service: checkout, objective: 90%, window: 1d, budgeting: {method: timeslices}, sli: {kind: probe, probe: b}}
+)", kNow);
+  json results = json::array();
+  for (int m = 0; m < 180; ++m) {
+    results.push_back({{"probe", "a"}, {"ts", kNow - 3 * 3600 + 60 * m}, {"success", true}});
+    results.push_back({{"probe", "b"}, {"ts", kNow - 3 * 3600 + 60 * m}, {"success", false}, {"reason", "timeout"}});
+  }
+  REQUIRE(fx.post("/api/v1/probes", json{{"results", results}}.dump()).first == 202);
+  for (int round = 0; round < 2; ++round) {  // the second round is served from the slice cache
+    CHECK(fx.get("/api/v1/slos/slo-a").second["sli"]["good"] == 180);
+    CHECK(fx.get("/api/v1/slos/slo-b").second["sli"]["good"] == 0);
+  }
+}

@@ -107,9 +107,9 @@ TEST_CASE("each kind of bad input rejects the whole batch with index and field")
       {R"({"service":"checkout","ts":)" + ts + R"(,"status":200,"latency_ms":1e999})", "latency_ms",
        collector::RejectReason::kInvalidField, "finite"},
       {R"({"service":"checkout","ts":)" + ts + R"(,"status":200,"count":-2})", "count",
-       collector::RejectReason::kInvalidField, "non-negative integer"},
+       collector::RejectReason::kInvalidField, "integer from 0 to 1000000000000"},
       {R"({"service":"checkout","ts":)" + ts + R"(,"status":200,"count":1.5})", "count",
-       collector::RejectReason::kInvalidField, "non-negative integer"},
+       collector::RejectReason::kInvalidField, "integer from 0 to 1000000000000"},
       {R"({"service":"checkout","ts":)" + std::to_string(kNow + 301) + R"(,"status":200})", "ts",
        collector::RejectReason::kTimestampRange, "in the future"},
       {R"({"service":"checkout","ts":)" + std::to_string(kNow - 8 * 86400) + R"(,"status":200})", "ts",
@@ -119,6 +119,8 @@ TEST_CASE("each kind of bad input rejects the whole batch with index and field")
       {R"({"service":"checkout","ts":)" + ts + R"(,"status":200,"endpoint":5})", "endpoint",
        collector::RejectReason::kInvalidField, "must be a string"},
       {R"("just a string")", "", collector::RejectReason::kInvalidField, "must be an object"},
+      {R"({"service":"checkout","ts":)" + ts + R"(,"status":500,"count":9223372036854775808})", "count",
+       collector::RejectReason::kInvalidField, "integer from 0 to 1000000000000"},
       {R"({"service":"checkout","ts":)" + ts + R"(,"status":200,"endpoint":"/a\u001fb"})", "endpoint",
        collector::RejectReason::kInvalidField, "control characters"},
       {R"({"service":"checkout","ts":1e300,"status":200})", "ts", collector::RejectReason::kTimestampRange,
@@ -188,4 +190,15 @@ TEST_CASE("an empty batch is accepted and stores nothing") {
   REQUIRE(out.ok);
   CHECK(out.accepted == 0);
   CHECK(f.stored_buckets() == 0);
+}
+
+TEST_CASE("a request with more events than the limit is refused before it is held in memory") {
+  Fixture f;
+  std::string body = R"({"events":[)";
+  for (size_t i = 0; i <= collector::kMaxEventsPerRequest; ++i) body += i ? ",0" : "0";
+  body += "]}";
+  auto out = f.ingest(body);
+  REQUIRE_FALSE(out.ok);
+  CHECK(out.reason == collector::RejectReason::kMalformedJson);
+  CHECK_THAT(out.errors[0].message, Catch::Contains("too many events: at most 100000"));
 }

@@ -151,3 +151,24 @@ slos:
   }
   CHECK(st->policy == "emergency");
 }
+
+TEST_CASE("a calendar window whose elapsed time equals a fixed window keeps both entries") {
+  auto loaded = config::load_config_text(R"(
+services: [{name: checkout}]
+slos:
+  - {name: monthly, service: checkout, objective: 99%, window: month, sli: {kind: availability}}
+)");
+  REQUIRE(loaded.ok());
+  FixedSource src;
+  src.counts[3600] = {90, 100};
+  slo::Engine engine(src);
+  // 2026-02-01T01:00:00Z: the month has run for exactly one hour.
+  auto st = engine.evaluate(*loaded.config, loaded.config->slos[0], 1769907600);
+  REQUIRE(st.ok());
+  CHECK(st->window_seconds == 3600);
+  std::vector<std::string> names;
+  for (const auto& w : st->burn_rates) names.push_back(w.name);
+  CHECK(std::count(names.begin(), names.end(), "1h") == 1);
+  CHECK(std::count(names.begin(), names.end(), "month") == 1);
+  CHECK(st->sli == slo::Counts{90, 100});
+}

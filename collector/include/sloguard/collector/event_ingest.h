@@ -39,6 +39,9 @@ struct IngestOutcome {
 };
 
 inline constexpr size_t kMaxReportedErrors = 20;
+// Bounds that keep stored counters far from overflow: an event's count, and a request's size.
+inline constexpr uint64_t kMaxEventCount = 1'000'000'000'000ULL;
+inline constexpr size_t kMaxEventsPerRequest = 100'000;
 // Events may be at most this far in the future (clock skew between senders and us).
 inline constexpr int64_t kMaxFutureSkewSeconds = 300;
 

@@ -100,6 +100,7 @@ class StoreSource final : public Source {
   // Slices of whole past hours per instance and slice length (see slices()). Instances not
   // asked for longest are dropped beyond kMaxCachedInstances (SLOs removed by a reload).
   static constexpr size_t kMaxCachedInstances = 4096;
+  static constexpr size_t kMaxCachedHoursPerInstance = 24 * 100;  // the oldest go first
   mutable std::mutex cache_mu_;
   mutable uint64_t cache_clock_ = 0;
   mutable std::map<std::string, InstanceSlices> slice_cache_;

@@ -44,6 +44,24 @@ bool read_at(const httplib::Request& req, httplib::Response& res, const Clock& c
 
 }  // namespace
 
+void Server::Impl::reject_batch(httplib::Response& res, const collector::IngestOutcome& out, const std::string& reason) {
+  metrics.events_rejected(reason, out.event_objects);
+  const collector::FieldError& first = out.errors.front();
+  json body = {{"reason", reason}};
+  if (first.index >= 0) body["index"] = first.index;
+  if (!first.field.empty()) body["field"] = first.field;
+  if (first.byte_offset >= 0) body["offset"] = first.byte_offset;
+  json all = json::array();
+  for (const auto& e : out.errors) {
+    json item = {{"message", e.message}};
+    if (e.index >= 0) item["index"] = e.index;
+    if (!e.field.empty()) item["field"] = e.field;
+    all.push_back(std::move(item));
+  }
+  body["errors"] = std::move(all);
+  reply_error(res, out.reason == collector::RejectReason::kStorage ? 500 : 400, first.message, std::move(body));
+}
+
 void Server::Impl::install_routes() {
   // Wraps a handler with authorization, error containment and the request-duration metric.
   auto route = [this](const std::string& method, const std::string& pattern, const std::string& route_name,
@@ -92,21 +110,7 @@ void Server::Impl::install_routes() {
             reply(res, 202, {{"accepted", out.accepted}});
             return;
           }
-          metrics.events_rejected(collector::reject_reason_name(out.reason), out.event_objects);
-          const collector::FieldError& first = out.errors.front();
-          json body = {{"reason", collector::reject_reason_name(out.reason)}};
-          if (first.index >= 0) body["index"] = first.index;
-          if (!first.field.empty()) body["field"] = first.field;
-          if (first.byte_offset >= 0) body["offset"] = first.byte_offset;
-          json all = json::array();
-          for (const auto& e : out.errors) {
-            json item = {{"message", e.message}};
-            if (e.index >= 0) item["index"] = e.index;
-            if (!e.field.empty()) item["field"] = e.field;
-            all.push_back(std::move(item));
-          }
-          body["errors"] = std::move(all);
-          reply_error(res, out.reason == collector::RejectReason::kStorage ? 500 : 400, first.message, std::move(body));
+          reject_batch(res, out, collector::reject_reason_name(out.reason));
         });
 
   route("GET", "/api/v1/slos", "/api/v1/slos", Role::kRead,
@@ -176,22 +180,9 @@ void Server::Impl::install_routes() {
             reply(res, 202, {{"accepted", out.accepted}});
             return;
           }
-          const collector::FieldError& first = out.errors.front();
-          json body = {{"reason", out.reason == collector::RejectReason::kUnknownService
-                                      ? "unknown_probe"
-                                      : collector::reject_reason_name(out.reason)}};
-          if (first.index >= 0) body["index"] = first.index;
-          if (!first.field.empty()) body["field"] = first.field;
-          json all = json::array();
-          for (const auto& e : out.errors) {
-            json item = {{"message", e.message}};
-            if (e.index >= 0) item["index"] = e.index;
-            if (!e.field.empty()) item["field"] = e.field;
-            all.push_back(std::move(item));
-          }
-          body["errors"] = std::move(all);
-          metrics.events_rejected(body["reason"].get<std::string>(), out.event_objects);
-          reply_error(res, 400, first.message, std::move(body));
+          reject_batch(res, out,
+                       out.reason == collector::RejectReason::kUnknownService ? "unknown_probe"
+                                                                              : collector::reject_reason_name(out.reason));
         });
 
   route("GET", "/api/v1/probes", "/api/v1/probes", Role::kRead,

@@ -50,6 +50,9 @@ struct Server::Impl {
   }
 
   void install_routes();  // routes.cpp
+  // A rejected ingest batch: counted by reason, answered 400 (500 for storage errors) with the
+  // first error's message, index and field, and every reported error.
+  void reject_batch(httplib::Response& res, const collector::IngestOutcome& out, const std::string& reason);
   // Stores probe results (prober thread, probe_now, POST /api/v1/probes) and publishes them
   // as the probes' last results. Thread-safe.
   Status record_probe_results(const std::vector<collector::ProbeResult>& results);

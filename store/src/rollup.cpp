@@ -116,7 +116,8 @@ bool decode_requests(std::string_view p, Rollup& out) {
 }  // namespace
 
 void Rollup::add(uint32_t status, uint64_t count) {
-  if (count == 0) return;
+  // Every other counter is at most `total`, so refusing what would wrap it keeps them all exact.
+  if (count == 0 || count > std::numeric_limits<uint64_t>::max() - total) return;
   total += count;
   if (by_status.empty() || by_status.back().first < status) {
     by_status.emplace_back(status, count);
@@ -132,7 +133,7 @@ void Rollup::add(uint32_t status, uint64_t count) {
 }
 
 void Rollup::add_latency(double value_ms, uint64_t count, const std::vector<uint32_t>& thresholds_us) {
-  if (count == 0) return;
+  if (count == 0 || count > std::numeric_limits<uint64_t>::max() - latency.count()) return;
   if (latency.empty()) {
     latency_le.clear();
     for (uint32_t t : thresholds_us) latency_le.emplace_back(t, 0);
@@ -148,6 +149,13 @@ void Rollup::add_latency(double value_ms, uint64_t count, const std::vector<uint
 }
 
 void Rollup::merge(const Rollup& other) {
+  // A merge that would wrap the total (and so possibly any counter) is refused whole: the
+  // stored value stays decodable and exact instead of turning into garbage that a later
+  // merge would have to drop with everything in it.
+  if (other.total > std::numeric_limits<uint64_t>::max() - total ||
+      other.latency.count() > std::numeric_limits<uint64_t>::max() - latency.count()) {
+    return;
+  }
   total += other.total;
   if (!other.unknown_fields.empty()) unknown_fields = other.unknown_fields;
   if (!other.latency.empty()) {

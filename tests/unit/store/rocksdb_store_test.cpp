@@ -324,3 +324,20 @@ TEST_CASE_METHOD(StoreFixture, "thousands of merges into the same buckets sum ex
   reopen();
   CHECK(read(s, Resolution::kHour).begin()->second == counts({{200, ok}, {503, bad}}));
 }
+
+TEST_CASE_METHOD(StoreFixture, "a merge that would overflow a counter is refused and the bucket stays readable",
+                 "[store]") {
+  SeriesId s = store().ensure_series({{"service", "checkout"}}).value();
+  const uint64_t huge = 10'000'000'000'000'000'000ULL;  // two of these exceed 2^64
+  REQUIRE(store().write_rollups({{s, kT0, counts({{500, huge}})}}).ok());
+  REQUIRE(store().write_rollups({{s, kT0, counts({{500, huge}})}}).ok());
+  REQUIRE(store().write_rollups({{s, kT0, counts({{200, 5}})}}).ok());
+  for (int pass = 0; pass < 2; ++pass) {  // from the memtable, then after compaction
+    auto minutes = read(s, Resolution::kMinute);
+    REQUIRE(minutes.size() == 1);
+    const Rollup& got = minutes.begin()->second;
+    INFO("total " << got.total << " statuses " << got.by_status.size());
+    CHECK(got == counts({{200, 5}, {500, huge}}));
+    REQUIRE(store().compact().ok());
+  }
+}

@@ -58,6 +58,7 @@ struct Rollup {
   // Adds counts and merges the sketches; keeps other's unknown fields if set. latency_le keeps
   // the thresholds both sides know (a side without latency events imposes none), counts
   // summed: so every entry stays exact when the set of thresholds changes between values.
+  // merge() and add() refuse (leave *this unchanged) what would overflow a 64-bit counter.
   void merge(const Rollup& other);
   bool empty() const { return total == 0 && latency.empty() && latency_le.empty() && unknown_fields.empty(); }
   bool operator==(const Rollup& o) const {

@@ -203,6 +203,12 @@ SloConfig parse_slo(ErrorSink& errors, const Item& item, const std::vector<std::
       grouped_ok = false;
     } else {
       grouped_ok = parse_group_by(errors, *group_by, slo);
+      // Versions are counted per service, not per endpoint: an endpoint filter cannot apply.
+      if (grouped_ok && kind_known && !slo.sli.endpoint.empty() && slo.group_by.front() == "version") {
+        errors.add(group_by->key, item.msg("group_by: [version] cannot be combined with sli.endpoint (versions are "
+                                           "counted per service); drop the endpoint filter or group by endpoint"));
+        grouped_ok = false;
+      }
     }
   }
   if (const Item* max_groups = f.get("max_groups")) {

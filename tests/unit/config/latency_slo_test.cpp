@@ -483,6 +483,11 @@ TEST_CASE("budgeting errors", "[config]") {
 }
 
 TEST_CASE("group_by and max_groups errors", "[config]") {
+  // The key group_by is on line 9 after a two-line sli block.
+  require_error_at(load(slo_yaml("    sli: {kind: availability, endpoint: \"/api/*\"}\n    group_by: [version]\n")),
+                   8, 5,
+                   "slos[0]: group_by: [version] cannot be combined with sli.endpoint (versions are counted per "
+                   "service); drop the endpoint filter or group by endpoint");
   // group_by's value: line 7, column 15.
   require_error_at(
       load(slo_yaml("    group_by: endpoint\n")), 7, 15,

@@ -86,6 +86,7 @@ TEST_CASE("acknowledged events survive kill -9, and SIGTERM shuts down cleanly")
 
     p.signal(SIGTERM);
     int status = p.wait_exit(30s);
+    INFO(p.output());
     REQUIRE(status != -1);
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);

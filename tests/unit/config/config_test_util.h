@@ -48,6 +48,25 @@ inline bool has_error(const LoadResult& r, int line, int column, std::string_vie
   return false;
 }
 
+// Exactly these errors, in this order: each at its line and column, its message starting
+// with the text.
+struct WantError {
+  int line, column;
+  const char* text;
+};
+inline void require_errors(const LoadResult& r, std::initializer_list<WantError> want) {
+  INFO(all_errors(r));
+  REQUIRE(r.errors.size() == want.size());
+  size_t i = 0;
+  for (const WantError& w : want) {
+    INFO("error " << i);
+    CHECK(r.errors[i].line == w.line);
+    CHECK(r.errors[i].column == w.column);
+    CHECK(r.errors[i].message.find(w.text) == 0);
+    ++i;
+  }
+}
+
 inline void write_file(const std::filesystem::path& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary);
   out << content;

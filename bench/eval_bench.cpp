@@ -16,6 +16,7 @@
 
 #include "sloguard/config/config.h"
 #include "sloguard/slo/engine.h"
+#include "bench_store.h"
 #include "sloguard/store/store.h"
 
 using namespace sloguard;
@@ -51,19 +52,10 @@ int main(int argc, char** argv) {
   const config::Config& cfg = *loaded.config;
 
   ManualClock clock(end * 1000);
-  const bool fresh = !std::filesystem::exists(dir + "/.filled-" + std::to_string(slos) + "-" + std::to_string(days));
-  if (fresh) std::filesystem::remove_all(dir);
-  store::StoreOptions so;
-  so.path = dir;
-  so.clock = &clock;
-  auto opened = store::open_rocksdb_store(so);
-  if (!opened.ok()) {
-    std::fprintf(stderr, "%s\n", opened.status().to_string().c_str());
-    return 1;
-  }
-  store::Store& st = **opened;
+  bench::BenchStore bs = bench::open_bench_store(dir, std::to_string(slos) + "-" + std::to_string(days), clock);
+  store::Store& st = *bs.store;
 
-  if (fresh) {
+  if (bs.fresh) {
     auto t0 = std::chrono::steady_clock::now();
     std::vector<store::SeriesId> ids;
     for (int i = 0; i < slos; ++i) ids.push_back(*st.ensure_series({{"service", "svc" + std::to_string(i)}}));
@@ -89,26 +81,21 @@ int main(int argc, char** argv) {
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("filled %llu minute buckets (+hour rollups) in %.1f s (%.0f buckets/s)\n", (unsigned long long)n, s,
                 n / s);
-    std::FILE* f = std::fopen((dir + "/.filled-" + std::to_string(slos) + "-" + std::to_string(days)).c_str(), "w");
-    if (f) std::fclose(f);
+    bs.mark_filled();
   }
 
   slo::StoreSource source(st);
   slo::Engine engine(source);
-  std::vector<double> ms;
   uint64_t check = 0;
-  for (int r = 0; r < rounds; ++r) {
-    auto t0 = std::chrono::steady_clock::now();
+  const std::vector<double> ms = bench::time_rounds_ms(rounds, [&] {
     for (const auto& res : engine.evaluate_all(cfg, double(at), threads)) {
       if (!res.ok()) {
         std::fprintf(stderr, "%s\n", res.status().to_string().c_str());
-        return 1;
+        std::exit(1);
       }
       check += res->sli.total;
     }
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(ms.begin(), ms.end());
+  });
   std::printf("evaluate %d SLOs x %d days of minute data, %s threads: median %.1f ms (min %.1f, max %.1f) over %d rounds [%llu]\n",
               slos, days, threads ? std::to_string(threads).c_str() : "all", ms[ms.size() / 2], ms.front(), ms.back(),
               rounds, (unsigned long long)(check % 1000));

@@ -19,6 +19,7 @@
 
 #include "sloguard/config/config.h"
 #include "sloguard/slo/engine.h"
+#include "bench_store.h"
 #include "sloguard/store/store.h"
 
 using namespace sloguard;
@@ -26,13 +27,7 @@ using namespace sloguard;
 namespace {
 
 double median_ms(int rounds, const std::function<void()>& fn) {
-  std::vector<double> ms;
-  for (int r = 0; r < rounds; ++r) {
-    auto t0 = std::chrono::steady_clock::now();
-    fn();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(ms.begin(), ms.end());
+  const std::vector<double> ms = bench::time_rounds_ms(rounds, fn);
   return ms[ms.size() / 2];
 }
 
@@ -71,19 +66,9 @@ int main(int argc, char** argv) {
   const config::Config& cfg = *loaded.config;
 
   ManualClock clock(end * 1000);
-  const std::string marker = dir + "/.filled-" + std::to_string(series) + "-" + std::to_string(days);
-  const bool fresh = !std::filesystem::exists(marker);
-  if (fresh) std::filesystem::remove_all(dir);
-  store::StoreOptions so;
-  so.path = dir;
-  so.clock = &clock;
-  auto opened = store::open_rocksdb_store(so);
-  if (!opened.ok()) {
-    std::fprintf(stderr, "%s\n", opened.status().to_string().c_str());
-    return 1;
-  }
-  store::Store& st = **opened;
-  if (fresh) {
+  bench::BenchStore bs = bench::open_bench_store(dir, std::to_string(series) + "-" + std::to_string(days), clock);
+  store::Store& st = *bs.store;
+  if (bs.fresh) {
     auto t0 = std::chrono::steady_clock::now();
     std::mt19937_64 rng(1);
     std::lognormal_distribution<double> lat(std::log(120.0), 0.7);
@@ -107,8 +92,7 @@ int main(int argc, char** argv) {
     st.compact();
     std::printf("filled %d series x %d days of minute sketches in %.1f s\n", series, days,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    std::FILE* f = std::fopen(marker.c_str(), "w");
-    if (f) std::fclose(f);
+    bs.mark_filled();
   }
 
   slo::StoreSource source(st);

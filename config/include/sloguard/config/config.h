@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sloguard/config/alerting.h"
+
 namespace sloguard::config {
 
 enum class Role { kRead, kIngest, kAdmin };
@@ -133,6 +135,7 @@ struct SloConfig {
   // group_by: [endpoint] or [version]: one SLO instance per observed value. Empty = one instance.
   std::vector<std::string> group_by;
   int max_groups = 100;     // Default: 100. Values beyond it are counted, not evaluated.
+  SloAlerting alerting;     // slos[].alerting; Default: the built-in tiers for the window
 };
 
 struct PolicyTier {
@@ -150,11 +153,14 @@ struct Config {
   std::vector<SloConfig> slos;
   // Sorted by min_remaining, highest first. Default: DESIGN.md's runbook policy.
   std::vector<PolicyTier> budget_policy = default_budget_policy();
+  AlertingConfig alerting;                 // top-level alerting:
+  std::vector<NotifierConfig> notifiers;   // top-level notifiers:
 
   static std::vector<PolicyTier> default_budget_policy();
   const ServiceConfig* find_service(std::string_view name) const;
   const SloConfig* find_slo(std::string_view name) const;
   const ProbeConfig* find_probe(std::string_view name) const;  // across every service
+  const NotifierConfig* find_notifier(std::string_view name) const;
   // Distinct thresholds of the latency SLOs of a service, in microseconds, ascending: ingest
   // keeps an exact count of events at or under each. Empty for unknown services.
   const std::vector<uint32_t>& latency_thresholds_us(std::string_view service) const;

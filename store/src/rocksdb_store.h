@@ -36,6 +36,7 @@ class RocksDbStore final : public Store {
   Status put_state(std::string_view key, std::string_view value) override;
   Result<std::optional<std::string>> get_state(std::string_view key) const override;
   Status delete_state(std::string_view key) override;
+  Status write_state(const std::vector<StateWrite>& writes) override;
   Status scan_state(std::string_view prefix,
                     const std::function<void(std::string_view key, std::string_view value)>& visit) const override;
 

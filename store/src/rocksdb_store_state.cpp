@@ -3,6 +3,7 @@
 #include <string>
 
 #include <rocksdb/iterator.h>
+#include <rocksdb/write_batch.h>
 
 #include "key_codec.h"
 #include "rocksdb_status.h"
@@ -49,6 +50,19 @@ Status RocksDbStore::delete_state(std::string_view key) {
   wo.sync = options_.sync_writes;
   rocksdb::Status s = db_->Delete(wo, state_cf_, slice(key));
   return s.ok() ? Status::OK() : from_rocksdb(s, "delete state " + std::string(key));
+}
+
+Status RocksDbStore::write_state(const std::vector<StateWrite>& writes) {
+  rocksdb::WriteBatch batch;
+  for (const auto& w : writes) {
+    if (Status s = check_key(w.key); !s.ok()) return s;
+    rocksdb::Status s = w.value ? batch.Put(state_cf_, slice(w.key), slice(*w.value)) : batch.Delete(state_cf_, slice(w.key));
+    if (!s.ok()) return from_rocksdb(s, "state batch");
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  rocksdb::Status s = db_->Write(wo, &batch);
+  return s.ok() ? Status::OK() : from_rocksdb(s, "write state batch");
 }
 
 Status RocksDbStore::scan_state(std::string_view prefix,

@@ -341,3 +341,18 @@ TEST_CASE_METHOD(StoreFixture, "a merge that would overflow a counter is refused
     REQUIRE(store().compact().ok());
   }
 }
+
+TEST_CASE_METHOD(StoreFixture, "state table: write_state puts and deletes atomically", "[store][state]") {
+  REQUIRE(store().put_state("alert/a", "old").ok());
+  REQUIRE(store().write_state({{"outbox/1", "n1"}, {"alert/a", "new"}, {"alert/b", std::nullopt}}).ok());
+  REQUIRE(store().get_state("alert/a").value() == std::optional<std::string>("new"));
+  REQUIRE(store().get_state("outbox/1").value() == std::optional<std::string>("n1"));
+  REQUIRE(store().write_state({{"alert/a", std::nullopt}, {"outbox/2", "n2"}}).ok());
+  REQUIRE(store().get_state("alert/a").value() == std::nullopt);
+
+  // A reserved key anywhere in the batch rejects the whole batch.
+  REQUIRE(store().write_state({{"outbox/3", "n3"}, {"meta/x", "bad"}}).is_invalid_argument());
+  REQUIRE(store().get_state("outbox/3").value() == std::nullopt);
+  reopen();
+  REQUIRE(store().get_state("outbox/2").value() == std::optional<std::string>("n2"));
+}

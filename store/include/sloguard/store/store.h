@@ -79,6 +79,13 @@ class Store {
   virtual Status put_state(std::string_view key, std::string_view value) = 0;
   virtual Result<std::optional<std::string>> get_state(std::string_view key) const = 0;
   virtual Status delete_state(std::string_view key) = 0;
+  // Puts (value set) and deletes (value empty) several state keys in one atomic write:
+  // all of it or none. InvalidArgument (nothing written) for a reserved or empty key.
+  struct StateWrite {
+    std::string key;
+    std::optional<std::string> value;  // nullopt: delete the key
+  };
+  virtual Status write_state(const std::vector<StateWrite>& writes) = 0;
   // Visits state entries whose key starts with prefix, in key order.
   virtual Status scan_state(std::string_view prefix,
                             const std::function<void(std::string_view key, std::string_view value)>& visit) const = 0;

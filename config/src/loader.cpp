@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "alerting_section.h"
 #include "sections.h"
 
 namespace sloguard::config {
@@ -125,7 +126,8 @@ void parse_root(ErrorSink& errors, const YAML::Node& root, Config& config) {
                   "budget_policy")) {
     return;
   }
-  Fields f(errors, item, {"server", "storage", "evaluation_interval", "services", "slos", "budget_policy"});
+  Fields f(errors, item,
+           {"server", "storage", "evaluation_interval", "services", "slos", "budget_policy", "alerting", "notifiers"});
   if (const Item* server = f.get("server")) detail::parse_server(errors, *server, config.server);
   std::optional<int64_t> retention = config.storage.retention_ms;
   if (const Item* storage = f.get("storage")) retention = parse_storage(errors, *storage, config.storage);
@@ -137,9 +139,13 @@ void parse_root(ErrorSink& errors, const YAML::Node& root, Config& config) {
   if (const Item* services = f.get("services")) {
     parse_services(errors, *services, config.services, service_names, probes);
   }
+  // alerting: first, wherever it is written: SLOs name its policies.
+  detail::AlertingContext alerting;
+  if (const Item* a = f.get("alerting")) detail::parse_alerting(errors, *a, config.alerting, alerting);
   if (const Item* slos = f.get("slos")) {
-    detail::parse_slos(errors, *slos, service_names, probes, retention, config.slos);
+    detail::parse_slos(errors, *slos, service_names, probes, retention, config.alerting, alerting, config.slos);
   }
+  detail::check_notifier_refs(errors, alerting, config.notifiers);
   if (const Item* policy = f.get("budget_policy")) {
     detail::parse_budget_policy(errors, *policy, config.budget_policy);
   }

@@ -27,7 +27,7 @@ void parse_probes(ErrorSink& errors, const Item& item, const std::string& servic
 // when known.
 void parse_slos(ErrorSink& errors, const Item& item, const std::vector<std::string>& service_names,
                 const std::vector<ProbeRef>& probes, std::optional<int64_t> retention_ms,
-                std::vector<SloConfig>& out);
+                const AlertingConfig& alerting, struct AlertingContext& alerting_ctx, std::vector<SloConfig>& out);
 
 // `sli:` of one SLO of `service` ("" when the SLO's service is unknown: its probe is then not
 // checked). Returns false when its kind is unknown, so that the caller skips the checks that

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "alerting_section.h"
 #include "sections.h"
 #include "sloguard/common/units.h"
 #include "time_zones.h"
@@ -159,11 +160,13 @@ void parse_max_groups(ErrorSink& errors, const Item& item, SloConfig& out) {
 
 // Reports problems and returns the SLO as far as it could be read.
 SloConfig parse_slo(ErrorSink& errors, const Item& item, const std::vector<std::string>& service_names,
-                    const std::vector<ProbeRef>& probes, std::optional<int64_t> retention_ms) {
+                    const std::vector<ProbeRef>& probes, std::optional<int64_t> retention_ms,
+                    const AlertingConfig& alerting, AlertingContext& alerting_ctx) {
   SloConfig slo;
   Fields f(
       errors, item,
-      {"name", "service", "objective", "window", "time_zone", "sli", "budgeting", "group_by", "max_groups"});
+      {"name", "service", "objective", "window", "time_zone", "sli", "budgeting", "group_by", "max_groups",
+       "alerting"});
   if (const Item* name = f.require("name")) {
     if (auto text = read_scalar(errors, *name, "an SLO name")) {
       if (check_name(errors, *name, *text)) slo.name = *text;
@@ -218,6 +221,7 @@ SloConfig parse_slo(ErrorSink& errors, const Item& item, const std::vector<std::
       parse_max_groups(errors, *max_groups, slo);
     }
   }
+  parse_slo_alerting(errors, f.get("alerting"), alerting, alerting_ctx, retention_ms, slo);
   return slo;
 }
 
@@ -225,14 +229,14 @@ SloConfig parse_slo(ErrorSink& errors, const Item& item, const std::vector<std::
 
 void parse_slos(ErrorSink& errors, const Item& item, const std::vector<std::string>& service_names,
                 const std::vector<ProbeRef>& probes, std::optional<int64_t> retention_ms,
-                std::vector<SloConfig>& out) {
+                const AlertingConfig& alerting, AlertingContext& alerting_ctx, std::vector<SloConfig>& out) {
   if (item.node.IsNull()) return;  // "slos:" with every entry commented out
   if (!expect_list(errors, item, "a list of SLOs")) return;
   std::vector<int> lines;  // where each SLO in `out` starts, for duplicate messages
   for (size_t i = 0; i < item.node.size(); ++i) {
     Item s = item.element(i, item.node[i]);
     if (!expect_map(errors, s, "an SLO mapping with name, service, objective, window, sli")) continue;
-    SloConfig slo = parse_slo(errors, s, service_names, probes, retention_ms);
+    SloConfig slo = parse_slo(errors, s, service_names, probes, retention_ms, alerting, alerting_ctx);
     if (slo.name.empty()) continue;
     auto dup = std::find_if(out.begin(), out.end(), [&](const SloConfig& o) { return o.name == slo.name; });
     if (dup != out.end()) {

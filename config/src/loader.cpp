@@ -125,7 +125,8 @@ void parse_root(ErrorSink& errors, const YAML::Node& root, Config& config) {
                   "budget_policy")) {
     return;
   }
-  Fields f(errors, item, {"server", "storage", "evaluation_interval", "services", "slos", "budget_policy"});
+  Fields f(errors, item,
+           {"server", "storage", "evaluation_interval", "services", "slos", "budget_policy", "notifiers"});
   if (const Item* server = f.get("server")) detail::parse_server(errors, *server, config.server);
   std::optional<int64_t> retention = config.storage.retention_ms;
   if (const Item* storage = f.get("storage")) retention = parse_storage(errors, *storage, config.storage);
@@ -142,6 +143,9 @@ void parse_root(ErrorSink& errors, const YAML::Node& root, Config& config) {
   }
   if (const Item* policy = f.get("budget_policy")) {
     detail::parse_budget_policy(errors, *policy, config.budget_policy);
+  }
+  if (const Item* notifiers = f.get("notifiers")) {
+    detail::parse_notifiers(errors, *notifiers, config.alerting.send_resolved, config.notifiers);
   }
 }
 

@@ -145,6 +145,9 @@ void parse_root(ErrorSink& errors, const YAML::Node& root, Config& config) {
   if (const Item* slos = f.get("slos")) {
     detail::parse_slos(errors, *slos, service_names, probes, retention, config.alerting, alerting, config.slos);
   }
+  if (const Item* notifiers = f.get("notifiers")) {
+    detail::parse_notifiers(errors, *notifiers, config.alerting.send_resolved, config.notifiers);
+  }
   detail::check_notifier_refs(errors, alerting, config.notifiers);
   if (const Item* policy = f.get("budget_policy")) {
     detail::parse_budget_policy(errors, *policy, config.budget_policy);

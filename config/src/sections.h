@@ -43,6 +43,11 @@ void parse_budgeting(ErrorSink& errors, const Item* item, bool kind_known, SloCo
 // `budget_policy:` — sorted highest min_remaining first; the last tier must be -inf.
 void parse_budget_policy(ErrorSink& errors, const Item& item, std::vector<PolicyTier>& out);
 
+// `notifiers:` — names unique, fields required per kind, secrets from *_env / *_file only.
+// send_resolved defaults to `send_resolved_default` (alerting.send_resolved).
+void parse_notifiers(ErrorSink& errors, const Item& item, bool send_resolved_default,
+                     std::vector<NotifierConfig>& out);
+
 // Names of services and SLOs appear in URLs and metric labels: letters, digits, '.', '_', '-'.
 // Reports and returns false when `name` is empty or has other characters.
 bool check_name(ErrorSink& errors, const Item& item, const std::string& name);

@@ -56,6 +56,9 @@ struct NotifierConfig {
   int64_t timeout_ms = 10000;  // Default: 10s per attempt
   bool tls_verify = true;      // Default: true
   bool send_resolved = true;   // Default: alerting.send_resolved
+  // alertmanager: a firing alert is sent with endsAt = now + 3 * this, so Alertmanager keeps it
+  // firing until the next reminder instead of resolving it after its resolve_timeout.
+  int64_t repeat_interval_ms = 4LL * 3600 * 1000;  // Default: alerting.repeat_interval
 };
 
 struct AlertingConfig {

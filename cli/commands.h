@@ -37,4 +37,12 @@ struct LoadgenArgs {
 };
 int run_loadgen(const LoadgenArgs& args);
 
+struct RulesExportArgs {
+  std::string config_path;
+  std::string format = "sloguard";  // sloguard (a Prometheus rule file) or sloth
+  std::string output;               // Default: empty = standard output
+};
+// Writes the rules; notes on what could not be expressed go to stderr. 1 on config errors.
+int run_rules_export(const RulesExportArgs& args);
+
 }  // namespace sloguard::cli

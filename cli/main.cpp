@@ -48,6 +48,14 @@ int main(int argc, char** argv) {
   lg_cmd->add_flag("-q,--quiet", lg.quiet, "Print only the summary");
   lg_cmd->add_flag("--no-latency", lg.no_latency, "Send events without latency_ms (no latency sketch work)");
 
+  RulesExportArgs rx;
+  auto* rules_cmd = app.add_subcommand("rules", "Prometheus rules for the SLOs")->require_subcommand(1);
+  auto* rx_cmd = rules_cmd->add_subcommand("export", "Write Prometheus recording and alerting rules (or a Sloth spec)");
+  rx_cmd->add_option("-c,--config", rx.config_path, "Config file (YAML)")->required();
+  rx_cmd->add_option("--format", rx.format, "sloguard (Prometheus rule file) or sloth")->capture_default_str()
+      ->check(CLI::IsMember({"sloguard", "sloth"}));
+  rx_cmd->add_option("-o,--output", rx.output, "File to write (default: standard output)");
+
   CLI11_PARSE(app, argc, argv);
 
   if (*serve_cmd) return run_serve(serve);
@@ -57,5 +65,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*lg_cmd) return run_loadgen(lg);
+  if (*rx_cmd) return run_rules_export(rx);
   return 2;
 }

@@ -11,6 +11,11 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler
   libhowardhinnant-date-dev tzdata
   catch2 curl
+  # The Prometheus interop test and the promtool checks of `sloguard rules export` run the
+  # real prometheus and promtool (/usr/bin). The package's postinst may start a system
+  # Prometheus on :9090 (or is refused by policy-rc.d in containers); the tests never use it:
+  # they start their own on a free loopback port with their own config and storage.
+  prometheus prometheus-alertmanager
 )
 
 missing=()

@@ -1,6 +1,6 @@
 // The `sli:` of an SLO: its kind and the keys of that kind (bad_status for availability,
 // threshold for latency, percentile and target for percentile, probe for probe; endpoint for
-// every kind but probe).
+// every kind but probe; prometheus for every kind but percentile).
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -199,6 +199,36 @@ void parse_probe_name(ErrorSink& errors, const Item& item, const std::string& se
   errors.add(item.mark(), item.msg(m));
 }
 
+// prometheus: {good, bad, total}, exactly two of them, each a non-empty PromQL text. The
+// PromQL itself is checked by promtool on the exported rules, not here.
+void parse_prometheus(ErrorSink& errors, const Item& item, PrometheusSliQueries& out) {
+  constexpr std::string_view kWhat =
+      "a mapping with two of good, bad, total (PromQL counter selectors, e.g. "
+      "http_requests_total{job=\"checkout\"})";
+  if (!expect_map(errors, item, kWhat)) return;
+  Fields f(errors, item, {"good", "bad", "total"});
+  PrometheusSliQueries q;
+  int given = 0;
+  for (auto [key, dest] : {std::pair{"good", &q.good}, std::pair{"bad", &q.bad}, std::pair{"total", &q.total}}) {
+    const Item* v = f.get(key);
+    if (!v) continue;
+    ++given;
+    auto text = read_scalar(errors, *v, "a PromQL selector or expression");
+    if (!text) continue;
+    if (text->find_first_not_of(" \t\n") == std::string::npos) {
+      errors.add(v->mark(), v->msg("must not be empty"));
+      continue;
+    }
+    *dest = *text;
+  }
+  if (given != 2) {
+    errors.add(item.mark(), item.msg("needs exactly two of good, bad, total (the third follows from them), got " +
+                                     std::to_string(given)));
+    return;
+  }
+  out = std::move(q);
+}
+
 bool parse_kind(ErrorSink& errors, const Item& kind, SliKind& out) {
   static const std::vector<std::string_view> kKinds = {"availability", "latency", "percentile", "probe"};
   auto text = read_scalar(errors, kind, "an SLI kind (availability, latency, percentile, probe)");
@@ -231,7 +261,8 @@ bool parse_sli(ErrorSink& errors, const Item& item, const std::string& service,
                   "probe)")) {
     return false;
   }
-  Fields f(errors, item, {"kind", "bad_status", "threshold", "percentile", "target", "endpoint", "probe"});
+  Fields f(errors, item,
+           {"kind", "bad_status", "threshold", "percentile", "target", "endpoint", "probe", "prometheus"});
   bool kind_known = true;  // absent means availability
   if (const Item* kind = f.get("kind")) kind_known = parse_kind(errors, *kind, out.kind);
 
@@ -296,6 +327,15 @@ bool parse_sli(ErrorSink& errors, const Item& item, const std::string& service,
     // Without probes the SLI would never have data.
     const Item* kind = f.get("kind");
     errors.add(kind->mark(), kind->msg("service " + service + " has no probes; add one under its probes:"));
+  }
+  if (const Item* prom = f.get("prometheus")) {
+    if (kind_known && out.kind == SliKind::kPercentile) {
+      // A percentile judged per slice is not a ratio of two counters.
+      errors.add(prom->key, item.msg("prometheus does not apply to kind percentile; express it as kind latency "
+                                     "(good = requests within the threshold) to export it"));
+    } else {
+      parse_prometheus(errors, *prom, out.prometheus);
+    }
   }
   return kind_known;
 }

@@ -94,6 +94,18 @@ struct StatusMatcher {
 // its pNN <= target. probe: good = a successful probe result.
 enum class SliKind { kAvailability, kLatency, kPercentile, kProbe };
 
+// sli.prometheus: where an SLI's raw event counters live in Prometheus, for `sloguard rules
+// export`. Exactly two of good, bad, total. Each is a counter selector such as
+// `http_requests_total{job="checkout"}` (exported as sum(rate(SEL[w]))) or an expression for
+// the per-second rate that contains the placeholder {{window}} (used as written). Not for
+// percentile SLIs. Default: all empty, nothing to export from raw metrics.
+struct PrometheusSliQueries {
+  std::string good;
+  std::string bad;
+  std::string total;
+  bool empty() const { return good.empty() && bad.empty() && total.empty(); }
+};
+
 struct SliConfig {
   SliKind kind = SliKind::kAvailability;
   StatusMatcher bad_status{{}, {5}};  // availability only. Default: ["5xx"]
@@ -102,6 +114,7 @@ struct SliConfig {
   double percentile = 0;              // percentile: 0 < p < 100, e.g. 99 or 99.9 ("p99" also accepted)
   double target_ms = 0;               // percentile: the pNN must be <= this (whole us, 1us..1h)
   std::string probe;                  // probe: the probe's name; empty = every probe of the service
+  PrometheusSliQueries prometheus;   // Default: none (see PrometheusSliQueries)
 };
 
 // How the budget is counted (OpenSLO's budgetingMethod).

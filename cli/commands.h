@@ -44,5 +44,15 @@ struct RulesExportArgs {
 };
 // Writes the rules; notes on what could not be expressed go to stderr. 1 on config errors.
 int run_rules_export(const RulesExportArgs& args);
+struct GateArgs {
+  std::string server = "http://127.0.0.1:8080";
+  std::string service;
+  std::string slo;        // optional: gate on one SLO of the service
+  std::string token_env;  // env var holding a bearer token with the read role
+  bool json = false;      // print the server's JSON answer
+  int timeout_seconds = 30;
+};
+// Exit 0 allow, 1 deny, 2 could not decide (unreachable, unknown service, bad token, bad answer).
+int run_gate(const GateArgs& args);
 
 }  // namespace sloguard::cli

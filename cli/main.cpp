@@ -56,7 +56,24 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"sloguard", "sloth"}));
   rx_cmd->add_option("-o,--output", rx.output, "File to write (default: standard output)");
 
-  CLI11_PARSE(app, argc, argv);
+  GateArgs gate;
+  auto* gate_cmd = app.add_subcommand(
+      "gate", "May this service release now? Exit 0 allow, 1 deny (reasons printed), 2 could not decide");
+  gate_cmd->add_option("--server", gate.server, "sloguard base URL")->capture_default_str();
+  gate_cmd->add_option("--service", gate.service, "Service to release")->required();
+  gate_cmd->add_option("--slo", gate.slo, "Gate on this SLO of the service only");
+  gate_cmd->add_option("--token-env", gate.token_env, "Environment variable holding a bearer token (read role)");
+  gate_cmd->add_flag("--json", gate.json, "Print the server's JSON answer");
+  gate_cmd->add_option("--timeout", gate.timeout_seconds, "Seconds to wait for the answer")->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // A gate that cannot even parse its arguments could not decide: 2, never 1 (deny) or 0.
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
 
   if (*serve_cmd) return run_serve(serve);
   if (*validate_cmd) return run_validate(validate_path, validate_quiet);
@@ -66,5 +83,6 @@ int main(int argc, char** argv) {
   }
   if (*lg_cmd) return run_loadgen(lg);
   if (*rx_cmd) return run_rules_export(rx);
+  if (*gate_cmd) return run_gate(gate);
   return 2;
 }

@@ -127,7 +127,8 @@ void parse_root(ErrorSink& errors, const YAML::Node& root, Config& config) {
     return;
   }
   Fields f(errors, item,
-           {"server", "storage", "evaluation_interval", "services", "slos", "budget_policy", "alerting", "notifiers"});
+           {"server", "storage", "evaluation_interval", "services", "slos", "budget_policy", "alerting", "notifiers",
+            "release"});
   if (const Item* server = f.get("server")) detail::parse_server(errors, *server, config.server);
   std::optional<int64_t> retention = config.storage.retention_ms;
   if (const Item* storage = f.get("storage")) retention = parse_storage(errors, *storage, config.storage);
@@ -152,6 +153,7 @@ void parse_root(ErrorSink& errors, const YAML::Node& root, Config& config) {
   if (const Item* policy = f.get("budget_policy")) {
     detail::parse_budget_policy(errors, *policy, config.budget_policy);
   }
+  if (const Item* release = f.get("release")) detail::parse_release(errors, *release, service_names, config.release);
 }
 
 LoadResult load(const std::string& yaml, const std::string& file, const std::string& source_path) {

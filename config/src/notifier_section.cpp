@@ -65,37 +65,6 @@ const KeyKinds kKindKeys[] = {
     {"secret_file", [](NotifierKind k) { return k == NotifierKind::kWebhook; }, "webhook"},
 };
 
-// The secret in a file, without trailing newlines and blanks; nullopt after an error naming
-// the file (never its content).
-std::optional<std::string> secret_from_file(ErrorSink& errors, const Item& item) {
-  auto path = read_scalar(errors, item, "a file path");
-  if (!path) return std::nullopt;
-  if (path->empty()) {
-    errors.add(item.mark(), item.msg("expected a file path, got \"\""));
-    return std::nullopt;
-  }
-  auto cannot_read = [&](const std::string& why) {
-    errors.add(item.mark(), item.msg("cannot read secret file \"" + *path + "\": " + why));
-    return std::nullopt;
-  };
-  std::error_code ec;
-  if (std::filesystem::is_directory(*path, ec)) return cannot_read("it is a directory");
-  errno = 0;
-  std::ifstream in(*path, std::ios::binary);
-  if (!in) return cannot_read(errno != 0 ? std::strerror(errno) : "cannot open");
-  std::string secret{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) return cannot_read(errno != 0 ? std::strerror(errno) : "read failed");
-  while (!secret.empty() &&
-         (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' ' || secret.back() == '\t')) {
-    secret.pop_back();
-  }
-  if (secret.empty()) {
-    errors.add(item.mark(), item.msg("secret file \"" + *path + "\" is empty"));
-    return std::nullopt;
-  }
-  return secret;
-}
-
 // What is wrong with an http(s) URL, or "". Never quotes the URL: it may be a secret.
 std::string url_problem(const std::string& url) {
   if (std::any_of(url.begin(), url.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; })) {

@@ -60,4 +60,13 @@ bool split_host_port(std::string_view text, std::string& host, int& port);
 // the variable (unset, empty, or not a variable name), never its value.
 std::optional<std::string> secret_from_env(ErrorSink& errors, const Item& item);
 
+// The secret in the file named by `item`, without trailing newlines and blanks; nullopt after
+// an error naming the file, never its content.
+std::optional<std::string> secret_from_file(ErrorSink& errors, const Item& item);
+
+// `release:` — freeze windows, gate, verification, rollback, hooks, per-service overrides and
+// Alertmanager routes (release_section.cpp). Services are checked against `service_names`.
+void parse_release(ErrorSink& errors, const Item& item, const std::vector<std::string>& service_names,
+                   ReleaseConfig& out);
+
 }  // namespace sloguard::config::detail

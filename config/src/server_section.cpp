@@ -66,8 +66,8 @@ std::optional<Role> parse_role(ErrorSink& errors, const Item& item) {
   return std::nullopt;
 }
 
-// The secret in token_file, without trailing newlines and blanks; nullopt after an error
-// naming the file.
+}  // namespace
+
 std::optional<std::string> secret_from_file(ErrorSink& errors, const Item& item) {
   auto path = read_scalar(errors, item, "a file path");
   if (!path) return std::nullopt;
@@ -96,6 +96,8 @@ std::optional<std::string> secret_from_file(ErrorSink& errors, const Item& item)
   }
   return secret;
 }
+
+namespace {
 
 // A token as far as it could be read; `complete` is false when any error was reported.
 struct ParsedToken {

@@ -41,6 +41,7 @@ void Evaluator::run_once() {
     }
   }
   metrics_.publish(statuses, cfg->budget_policy);
+  if (after_round_) after_round_(*cfg, statuses, at);
   metrics_.evaluation_done(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
                            failures);
 }

@@ -28,11 +28,16 @@ class Evaluator {
   void stop();
   // One round now, on the calling thread. Thread-safe (rounds are serialized).
   void run_once();
+  // Called at the end of each round with the config, the statuses and the instant evaluated.
+  // Set before start().
+  using AfterRound = std::function<void(const config::Config&, const std::vector<slo::SloStatus>&, double at)>;
+  void set_after_round(AfterRound fn) { after_round_ = std::move(fn); }
 
  private:
   void loop();
 
   ConfigFn config_;
+  AfterRound after_round_;
   const slo::Engine& engine_;
   Metrics& metrics_;
   const Clock& clock_;

@@ -82,6 +82,14 @@ Metrics::Metrics()
                          .Help("Probe results by outcome: success, or the failure reason (dns, connect, tls, "
                                "timeout, status, body, other).")
                          .Register(*registry_)),
+      release_gate_allowed_(prometheus::BuildGauge()
+                                .Name("sloguard_release_gate_allowed")
+                                .Help("Release gate verdict per service: 1 allow, 0 deny (each evaluation round).")
+                                .Register(*registry_)),
+      deployment_started_(prometheus::BuildGauge()
+                              .Name("sloguard_deployment_started_timestamp_seconds")
+                              .Help("Start time of registered deployments, by service, version and environment.")
+                              .Register(*registry_)),
       sli_ratio_(prometheus::BuildGauge()
                      .Name("sloguard_slo_sli_ratio")
                      .Help("Good / total events over the SLO window (absent without events).")
@@ -130,7 +138,8 @@ Metrics::Metrics()
       overflow_events_(prometheus::BuildGauge()
                            .Name("sloguard_slo_overflow_events")
                            .Help("Events over the SLO window in groups beyond max_groups (not evaluated per group).")
-                           .Register(*registry_)) {
+                           .Register(*registry_)),
+      gates_(release_gate_allowed_) {
   prometheus::BuildGauge()
       .Name("sloguard_build_info")
       .Help("Build information; always 1.")
@@ -211,6 +220,18 @@ void Metrics::publish(const std::vector<slo::SloStatus>& statuses, const std::ve
                         &sli_events_, &sli_slices_, &exhaustion_, &latency_, &groups_, &overflow_events_}) {
     r->finish();
   }
+}
+
+void Metrics::publish_gates(const std::map<std::string, bool>& allowed_by_service) {
+  std::lock_guard<std::mutex> lock(gates_mu_);
+  for (const auto& [service, allowed] : allowed_by_service) gates_.set({{"service", service}}, allowed ? 1 : 0);
+  gates_.finish();
+}
+
+void Metrics::deployment_started(const std::string& service, const std::string& version,
+                                 const std::string& environment, int64_t started_at) {
+  deployment_started_.Add({{"service", service}, {"version", version}, {"environment", environment}})
+      .Set(static_cast<double>(started_at));
 }
 
 std::string Metrics::serialize() const {

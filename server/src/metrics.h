@@ -47,6 +47,12 @@ class Metrics {
   // Replaces the per-SLO gauges with this round's statuses.
   void publish(const std::vector<slo::SloStatus>& statuses, const std::vector<config::PolicyTier>& tiers);
 
+  // Release gate verdict per service (1 allow, 0 deny), replaced each round.
+  void publish_gates(const std::map<std::string, bool>& allowed_by_service);
+  // A registered deployment's start time.
+  void deployment_started(const std::string& service, const std::string& version, const std::string& environment,
+                          int64_t started_at);
+
   // Prometheus text exposition format 0.0.4.
   std::string serialize() const;
 
@@ -64,10 +70,14 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& probe_http_status_;
   prometheus::Family<prometheus::Counter>& probe_results_;
 
+  prometheus::Family<prometheus::Gauge>& release_gate_allowed_;
+  prometheus::Family<prometheus::Gauge>& deployment_started_;
+
   std::mutex publish_mu_;
+  std::mutex gates_mu_;
   void publish_one(const slo::SloStatus& s, const std::vector<config::PolicyTier>& tiers);
   GaugeRound sli_ratio_, objective_, budget_remaining_, burn_rate_, policy_, window_seconds_, sli_events_,
-      sli_slices_, exhaustion_, latency_, groups_, overflow_events_;
+      sli_slices_, exhaustion_, latency_, groups_, overflow_events_, gates_;
 };
 
 }  // namespace sloguard::server

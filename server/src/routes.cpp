@@ -286,6 +286,8 @@ void Server::Impl::install_routes() {
     }
   });
 
+  install_release_routes(route);  // release_routes.cpp
+
   // Errors httplib produces itself (no route, body too large) get a JSON body as well.
   httplib::Server::HandlerWithResponse on_error = [this](const httplib::Request& req,
                                                          httplib::Response& res) -> httplib::Server::HandlerResponse {

@@ -6,7 +6,9 @@
 #include <httplib.h>
 #include <map>
 #include <memory>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "auth.h"
@@ -14,7 +16,11 @@
 #include "metrics.h"
 #include "sloguard/collector/event_ingest.h"
 #include "sloguard/collector/probe.h"
+#include "sloguard/hooks/deployments.h"
+#include "sloguard/hooks/rollback.h"
+#include "sloguard/net/http_sender.h"
 #include "sloguard/server/server.h"
+#include "sloguard/slo/gate.h"
 #include "sloguard/slo/engine.h"
 #include "sloguard/slo/source.h"
 
@@ -32,7 +38,13 @@ struct Server::Impl {
         engine(source),
         ingestor(*store, clock),
         evaluator([this] { return config(); }, engine, metrics, clock),
-        prober(clock) {}
+        prober(clock),
+        http_sender(net::make_curl_sender()),
+        deployments(*store, clock),
+        rollbacks(*store, clock, *http_sender) {
+    evaluator.set_after_round([this](const config::Config& c, const std::vector<slo::SloStatus>& statuses,
+                                     double at) { release_round(c, statuses, at); });
+  }
 
   std::shared_ptr<const config::Config> config() const {
     std::lock_guard<std::mutex> lock(cfg_mu);
@@ -50,6 +62,18 @@ struct Server::Impl {
   }
 
   void install_routes();  // routes.cpp
+  // release_routes.cpp: gate, deployments, hook history, Alertmanager receiver.
+  using RouteFn = std::function<void(const std::string& method, const std::string& pattern,
+                                     const std::string& route_name, std::optional<config::Role> role,
+                                     httplib::Server::Handler fn)>;
+  void install_release_routes(const RouteFn& route);
+  // The gate for one service at `at` from the given SLO statuses (the service's, or one SLO's).
+  slo::GateDecision decide_gate(const config::Config& cfg, const std::string& service,
+                                std::vector<slo::SloStatus> statuses, std::vector<std::string> slo_errors,
+                                int64_t at, slo::GateInput* input_out = nullptr);
+  // After each evaluation round: judge deployments whose verification period ended (running
+  // rollback hooks on failures), send due hook retries, publish the gate gauge per service.
+  void release_round(const config::Config& cfg, const std::vector<slo::SloStatus>& statuses, double at);
   // A rejected ingest batch: counted by reason, answered 400 (500 for storage errors) with the
   // first error's message, index and field, and every reported error.
   void reject_batch(httplib::Response& res, const collector::IngestOutcome& out, const std::string& reason);
@@ -73,6 +97,19 @@ struct Server::Impl {
   collector::EventIngestor ingestor;
   Evaluator evaluator;
   collector::Prober prober;
+  std::unique_ptr<net::HttpSender> http_sender;
+  hooks::DeploymentStore deployments;
+  hooks::RollbackRunner rollbacks;
+  // Firing alerts of a service for the gate. The alerting engine sets this when it is wired
+  // in; alerts received from Alertmanager are added to its answer. Default: none.
+  std::function<std::vector<slo::FiringAlert>(const std::string& service)> firing_alerts;
+  // Alertmanager alerts now firing, by fingerprint.
+  struct AlertmanagerAlert {
+    std::string service, name, severity;
+    int64_t since = 0;
+  };
+  std::mutex alertmanager_mu;
+  std::map<std::string, AlertmanagerAlert> alertmanager_firing;
   mutable std::mutex probes_mu;
   std::map<std::string, collector::ProbeResult> last_probe;  // by probe name
   httplib::Server http;

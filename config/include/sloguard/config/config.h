@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sloguard/config/alerting.h"
+#include "sloguard/config/release.h"
 
 namespace sloguard::config {
 
@@ -168,6 +169,7 @@ struct Config {
   std::vector<PolicyTier> budget_policy = default_budget_policy();
   AlertingConfig alerting;                 // top-level alerting:
   std::vector<NotifierConfig> notifiers;   // top-level notifiers:
+  ReleaseConfig release;                   // top-level release: (release.h)
 
   static std::vector<PolicyTier> default_budget_policy();
   const ServiceConfig* find_service(std::string_view name) const;

@@ -1,0 +1,81 @@
+// Deployments (releases registered by CI) and their post-deploy verification verdicts,
+// persisted in the store's state table under "deploy/<id>" and "verify/<id>".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sloguard/common/clock.h"
+#include "sloguard/common/status.h"
+#include "sloguard/config/config.h"
+#include "sloguard/store/store.h"
+
+namespace sloguard::hooks {
+
+// Requests, errors and p95 latency of one side of a comparison.
+struct Measurement {
+  std::string series;                 // what was read, e.g. "checkout version=v2"
+  int64_t from = 0, to = 0;           // [from, to), Unix seconds
+  uint64_t requests = 0;
+  uint64_t errors = 0;                // events with a bad status (the service's availability SLO, else 5xx)
+  std::optional<double> error_ratio;  // null without requests
+  std::optional<double> p95_ms;       // null without latency data
+};
+
+// The verdict on one deployment, written once.
+struct Verification {
+  std::string outcome;                // "passed", "failed", "inconclusive"
+  int64_t judged_at = 0;              // Unix seconds
+  std::string baseline_kind;          // "canary" (old version, same period) or "before" (before the deploy)
+  Measurement release, baseline;
+  std::vector<std::string> reasons;   // why it failed or was inconclusive; the rules checked when passed
+};
+
+struct Deployment {
+  std::string id;
+  std::string service, version, previous_version, environment, url;
+  int64_t started_at = 0;             // Unix seconds
+  int64_t created_at = 0;             // when it was registered
+  std::optional<Verification> verification;
+};
+
+// A POST /api/v1/deployments body, parsed and checked against the config. Errors are
+// InvalidArgument "<field>: <what is wrong>".
+struct DeploymentRequest {
+  std::string service, version, previous_version, environment, url;
+  std::optional<int64_t> started_at;  // Default: now
+};
+Result<DeploymentRequest> parse_deployment_request(const config::Config& cfg, std::string_view json_body);
+
+// Thread-safe.
+class DeploymentStore {
+ public:
+  DeploymentStore(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+
+  // Persists a new deployment with a fresh id ("<created ms>-<service>", made unique).
+  Result<Deployment> create(const DeploymentRequest& req);
+  // With its verification when judged; nullopt when unknown.
+  Result<std::optional<Deployment>> get(std::string_view id) const;
+  // The service's deployments (every service when empty), newest started_at first, at most limit.
+  Result<std::vector<Deployment>> list(std::string_view service, size_t limit) const;
+  // Deployments without a verdict yet, oldest first.
+  Result<std::vector<Deployment>> unjudged() const;
+  // Stores the verdict; AlreadyExists when the deployment was judged before (never overwritten).
+  Status save_verification(const std::string& id, const Verification& v);
+
+ private:
+  Result<std::vector<Deployment>> all() const;
+  store::Store& store_;
+  const Clock& clock_;
+  std::mutex create_mu_;
+};
+
+std::string to_json(const Deployment& d);          // the API's form
+std::string to_json(const Verification& v);
+
+}  // namespace sloguard::hooks

@@ -1,0 +1,197 @@
+#include "sloguard/hooks/deployments.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "json_codec.h"
+#include "sloguard/common/units.h"
+
+namespace sloguard::hooks {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::string_view kDeployPrefix = "deploy/";
+constexpr std::string_view kVerifyPrefix = "verify/";
+constexpr size_t kMaxField = 256;
+constexpr size_t kMaxUrl = 2048;
+
+Status field_error(const std::string& field, const std::string& what) {
+  return Status::InvalidArgument(field + ": " + what);
+}
+
+// A string field; "" when absent. Error when present but not a string or too long.
+Result<std::string> string_field(const json& body, const std::string& name, size_t max, bool required) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) {
+    if (required) return field_error(name, "required");
+    return std::string();
+  }
+  if (!it->is_string()) return field_error(name, std::string("must be a string, got ") + it->type_name());
+  std::string v = it->get<std::string>();
+  if (required && v.empty()) return field_error(name, "must not be empty");
+  if (v.size() > max) return field_error(name, "longer than " + std::to_string(max) + " bytes");
+  if (v.find_first_of(std::string("\x1e\x1f\n\r", 4)) != std::string::npos) {
+    return field_error(name, "must not contain control characters");
+  }
+  return v;
+}
+
+}  // namespace
+
+Result<DeploymentRequest> parse_deployment_request(const config::Config& cfg, std::string_view body_text) {
+  json body = json::parse(body_text, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return Status::InvalidArgument("body: expected a JSON object like {\"service\": \"checkout\", \"version\": \"v2\"}");
+  }
+  static const char* kKnown[] = {"service", "version", "previous_version", "environment", "started_at", "url"};
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (std::none_of(std::begin(kKnown), std::end(kKnown), [&](const char* k) { return it.key() == k; })) {
+      return field_error(it.key(), "unknown field; expected service, version, previous_version, environment, "
+                                   "started_at, url");
+    }
+  }
+  DeploymentRequest req;
+  auto service = string_field(body, "service", kMaxField, true);
+  if (!service.ok()) return service.status();
+  if (!cfg.find_service(*service)) return field_error("service", "unknown service \"" + *service + "\"");
+  req.service = *service;
+  auto version = string_field(body, "version", kMaxField, true);
+  if (!version.ok()) return version.status();
+  req.version = *version;
+  auto previous = string_field(body, "previous_version", kMaxField, false);
+  if (!previous.ok()) return previous.status();
+  req.previous_version = *previous;
+  if (!req.previous_version.empty() && req.previous_version == req.version) {
+    return field_error("previous_version", "must differ from version");
+  }
+  auto env = string_field(body, "environment", kMaxField, false);
+  if (!env.ok()) return env.status();
+  req.environment = *env;
+  auto url = string_field(body, "url", kMaxUrl, false);
+  if (!url.ok()) return url.status();
+  if (!url->empty() && url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
+    return field_error("url", "must be an http:// or https:// URL");
+  }
+  req.url = *url;
+  if (auto it = body.find("started_at"); it != body.end() && !it->is_null()) {
+    double t = 0;
+    if (it->is_number()) {
+      t = it->get<double>();
+    } else if (it->is_string()) {
+      auto parsed = parse_timestamp(it->get<std::string>());
+      if (!parsed.ok()) return field_error("started_at", parsed.status().message());
+      t = *parsed;
+    } else {
+      return field_error("started_at", "expected Unix seconds or an RFC 3339 time");
+    }
+    if (!std::isfinite(t) || t < 0 || t > 253370764799.0) {
+      return field_error("started_at", "must be between 1970 and 9998");
+    }
+    req.started_at = static_cast<int64_t>(std::floor(t));
+  }
+  return req;
+}
+
+Result<Deployment> DeploymentStore::create(const DeploymentRequest& req) {
+  std::lock_guard<std::mutex> lock(create_mu_);
+  Deployment d;
+  d.service = req.service;
+  d.version = req.version;
+  d.previous_version = req.previous_version;
+  d.environment = req.environment;
+  d.url = req.url;
+  const int64_t now_ms = clock_.now_ms();
+  d.created_at = now_ms / 1000;
+  d.started_at = req.started_at.value_or(d.created_at);
+  const std::string base = std::to_string(now_ms) + "-" + req.service;
+  for (int n = 1;; ++n) {
+    d.id = n == 1 ? base : base + "-" + std::to_string(n);
+    auto existing = store_.get_state(std::string(kDeployPrefix) + d.id);
+    if (!existing.ok()) return existing.status();
+    if (!existing->has_value()) break;
+  }
+  if (Status s = store_.put_state(std::string(kDeployPrefix) + d.id, detail::deployment_record(d)); !s.ok()) return s;
+  return d;
+}
+
+Result<std::vector<Deployment>> DeploymentStore::all() const {
+  std::vector<Deployment> out;
+  Status bad;
+  Status s = store_.scan_state(kDeployPrefix, [&](std::string_view, std::string_view value) {
+    auto d = detail::parse_deployment_record(value);
+    if (d.ok()) {
+      out.push_back(std::move(d).value());
+    } else if (bad.ok()) {
+      bad = d.status();
+    }
+  });
+  if (!s.ok()) return s;
+  if (!bad.ok()) return bad;
+  std::map<std::string, Verification> verdicts;
+  s = store_.scan_state(kVerifyPrefix, [&](std::string_view key, std::string_view value) {
+    auto v = detail::parse_verification_record(value);
+    if (v.ok()) verdicts[std::string(key.substr(kVerifyPrefix.size()))] = std::move(v).value();
+  });
+  if (!s.ok()) return s;
+  for (auto& d : out) {
+    if (auto it = verdicts.find(d.id); it != verdicts.end()) d.verification = it->second;
+  }
+  return out;
+}
+
+Result<std::optional<Deployment>> DeploymentStore::get(std::string_view id) const {
+  auto raw = store_.get_state(std::string(kDeployPrefix) + std::string(id));
+  if (!raw.ok()) return raw.status();
+  if (!raw->has_value()) return std::optional<Deployment>();
+  auto d = detail::parse_deployment_record(**raw);
+  if (!d.ok()) return d.status();
+  auto v = store_.get_state(std::string(kVerifyPrefix) + std::string(id));
+  if (!v.ok()) return v.status();
+  if (v->has_value()) {
+    auto parsed = detail::parse_verification_record(**v);
+    if (parsed.ok()) d->verification = std::move(parsed).value();
+  }
+  return std::optional<Deployment>(std::move(d).value());
+}
+
+Result<std::vector<Deployment>> DeploymentStore::list(std::string_view service, size_t limit) const {
+  auto all_d = all();
+  if (!all_d.ok()) return all_d.status();
+  std::vector<Deployment> out;
+  for (auto& d : *all_d) {
+    if (service.empty() || d.service == service) out.push_back(std::move(d));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Deployment& a, const Deployment& b) {
+    return a.started_at != b.started_at ? a.started_at > b.started_at : a.id > b.id;
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+Result<std::vector<Deployment>> DeploymentStore::unjudged() const {
+  auto all_d = all();
+  if (!all_d.ok()) return all_d.status();
+  std::vector<Deployment> out;
+  for (auto& d : *all_d) {
+    if (!d.verification) out.push_back(std::move(d));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Deployment& a, const Deployment& b) { return a.started_at < b.started_at; });
+  return out;
+}
+
+Status DeploymentStore::save_verification(const std::string& id, const Verification& v) {
+  std::lock_guard<std::mutex> lock(create_mu_);
+  const std::string key = std::string(kVerifyPrefix) + id;
+  auto existing = store_.get_state(key);
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value()) return Status::AlreadyExists("deployment " + id + " was judged already");
+  return store_.put_state(key, detail::verification_record(v));
+}
+
+std::string to_json(const Deployment& d) { return detail::deployment_json(d).dump(); }
+std::string to_json(const Verification& v) { return detail::verification_json(v).dump(); }
+
+}  // namespace sloguard::hooks

@@ -1,0 +1,143 @@
+#include "json_codec.h"
+
+#include "sloguard/common/units.h"
+
+namespace sloguard::hooks::detail {
+namespace {
+
+using json = nlohmann::json;
+
+json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+std::optional<double> opt_double(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+std::string str(const json& j, const char* key) { return j.value(key, std::string()); }
+
+Measurement parse_measurement(const json& j) {
+  Measurement m;
+  m.series = str(j, "series");
+  m.from = j.value("from", int64_t{0});
+  m.to = j.value("to", int64_t{0});
+  m.requests = j.value("requests", uint64_t{0});
+  m.errors = j.value("errors", uint64_t{0});
+  m.error_ratio = opt_double(j, "error_ratio");
+  m.p95_ms = opt_double(j, "p95_ms");
+  return m;
+}
+
+}  // namespace
+
+json measurement_json(const Measurement& m) {
+  return {{"series", m.series},       {"from", m.from},     {"to", m.to},
+          {"requests", m.requests},   {"errors", m.errors}, {"error_ratio", opt(m.error_ratio)},
+          {"p95_ms", opt(m.p95_ms)}};
+}
+
+json verification_json(const Verification& v) {
+  return {{"outcome", v.outcome},
+          {"judged_at", v.judged_at},
+          {"baseline_kind", v.baseline_kind},
+          {"release", measurement_json(v.release)},
+          {"baseline", measurement_json(v.baseline)},
+          {"reasons", v.reasons}};
+}
+
+json deployment_json(const Deployment& d) {
+  json j = {{"id", d.id},
+            {"service", d.service},
+            {"version", d.version},
+            {"previous_version", d.previous_version},
+            {"environment", d.environment},
+            {"url", d.url},
+            {"started_at", d.started_at},
+            {"created_at", d.created_at}};
+  j["verification"] = d.verification ? verification_json(*d.verification) : json(nullptr);
+  j["status"] = d.verification ? d.verification->outcome : "verifying";
+  return j;
+}
+
+json audit_json(const AuditEntry& e) {
+  return {{"id", e.id},
+          {"at", static_cast<double>(e.at_ms) / 1000.0},
+          {"time", format_rfc3339(e.at_ms / 1000)},
+          {"service", e.service},
+          {"hook", e.hook},
+          {"kind", e.kind},
+          {"trigger", e.trigger},
+          {"reason", e.reason},
+          {"idempotency_key", e.idempotency_key},
+          {"deployment_id", e.deployment_id},
+          {"result", e.result},
+          {"detail", e.detail},
+          {"action", e.action},
+          {"attempts", e.attempts},
+          {"output", e.output}};
+}
+
+std::string deployment_record(const Deployment& d) {
+  json j = deployment_json(d);
+  j.erase("verification");
+  j.erase("status");
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<Deployment> parse_deployment_record(std::string_view text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Status::Corruption("deployment record is not a JSON object");
+  Deployment d;
+  d.id = str(j, "id");
+  d.service = str(j, "service");
+  d.version = str(j, "version");
+  d.previous_version = str(j, "previous_version");
+  d.environment = str(j, "environment");
+  d.url = str(j, "url");
+  d.started_at = j.value("started_at", int64_t{0});
+  d.created_at = j.value("created_at", int64_t{0});
+  return d;
+}
+
+std::string verification_record(const Verification& v) {
+  return verification_json(v).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<Verification> parse_verification_record(std::string_view text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Status::Corruption("verification record is not a JSON object");
+  Verification v;
+  v.outcome = str(j, "outcome");
+  v.judged_at = j.value("judged_at", int64_t{0});
+  v.baseline_kind = str(j, "baseline_kind");
+  if (j.contains("release")) v.release = parse_measurement(j["release"]);
+  if (j.contains("baseline")) v.baseline = parse_measurement(j["baseline"]);
+  if (j.contains("reasons") && j["reasons"].is_array()) {
+    for (const auto& r : j["reasons"]) {
+      if (r.is_string()) v.reasons.push_back(r.get<std::string>());
+    }
+  }
+  return v;
+}
+
+Result<AuditEntry> parse_audit_record(std::string_view text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Status::Corruption("audit record is not a JSON object");
+  AuditEntry e;
+  e.id = str(j, "id");
+  e.at_ms = static_cast<int64_t>(j.value("at", 0.0) * 1000.0 + 0.5);
+  e.service = str(j, "service");
+  e.hook = str(j, "hook");
+  e.kind = str(j, "kind");
+  e.trigger = str(j, "trigger");
+  e.reason = str(j, "reason");
+  e.idempotency_key = str(j, "idempotency_key");
+  e.deployment_id = str(j, "deployment_id");
+  e.result = str(j, "result");
+  e.detail = str(j, "detail");
+  e.action = str(j, "action");
+  e.attempts = j.value("attempts", 0);
+  e.output = str(j, "output");
+  return e;
+}
+
+}  // namespace sloguard::hooks::detail

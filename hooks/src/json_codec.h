@@ -1,0 +1,25 @@
+// JSON forms of deployments, verdicts and audit entries: the stored records and the API's
+// shapes (they are the same, so a stored record is what the API shows). Internal.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "sloguard/hooks/deployments.h"
+#include "sloguard/hooks/rollback.h"
+
+namespace sloguard::hooks::detail {
+
+nlohmann::json measurement_json(const Measurement& m);
+nlohmann::json verification_json(const Verification& v);
+nlohmann::json deployment_json(const Deployment& d);  // "verification": null until judged
+nlohmann::json audit_json(const AuditEntry& e);
+
+std::string deployment_record(const Deployment& d);   // without the verification
+Result<Deployment> parse_deployment_record(std::string_view text);
+std::string verification_record(const Verification& v);
+Result<Verification> parse_verification_record(std::string_view text);
+Result<AuditEntry> parse_audit_record(std::string_view text);
+
+}  // namespace sloguard::hooks::detail

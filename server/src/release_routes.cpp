@@ -1,0 +1,345 @@
+// Release safety over HTTP: GET /api/v1/gate, POST/GET /api/v1/deployments,
+// GET /api/v1/hooks/history, POST /api/v1/alertmanager; and the evaluator's release round.
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "server_impl.h"
+#include "sloguard/common/log.h"
+#include "sloguard/common/units.h"
+#include "sloguard/hooks/verification.h"
+
+namespace sloguard::server {
+namespace {
+
+using json = nlohmann::json;
+
+void reply(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+}
+
+void reply_error(httplib::Response& res, int status, const std::string& message, json extra = json::object()) {
+  extra["error"] = message;
+  reply(res, status, extra);
+}
+
+// ?limit= within 1..1000 (default 50); false after replying 400.
+bool read_limit(const httplib::Request& req, httplib::Response& res, size_t& limit) {
+  limit = 50;
+  if (!req.has_param("limit")) return true;
+  const std::string text = req.get_param_value("limit");
+  char* end = nullptr;
+  long v = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || v < 1 || v > 1000) {
+    reply_error(res, 400, "limit: expected a whole number 1..1000", {{"field", "limit"}});
+    return false;
+  }
+  limit = static_cast<size_t>(v);
+  return true;
+}
+
+json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+// Alertmanager's RFC 3339 times ("0001-01-01T00:00:00Z" for an unset endsAt).
+int64_t am_time(const json& alert, const char* key) {
+  if (!alert.contains(key) || !alert[key].is_string()) return 0;
+  auto t = parse_rfc3339(alert[key].get<std::string>());
+  return t.ok() && *t > 0 ? static_cast<int64_t>(std::floor(*t)) : 0;
+}
+
+}  // namespace
+
+slo::GateDecision Server::Impl::decide_gate(const config::Config& cfg, const std::string& service,
+                                            std::vector<slo::SloStatus> statuses, std::vector<std::string> slo_errors,
+                                            int64_t at, slo::GateInput* input_out) {
+  slo::GateInput in;
+  in.service = service;
+  in.at = at;
+  in.slos = std::move(statuses);
+  in.slo_errors = std::move(slo_errors);
+  if (firing_alerts) in.alerts = firing_alerts(service);
+  {
+    std::lock_guard<std::mutex> lock(alertmanager_mu);
+    for (const auto& [fp, a] : alertmanager_firing) {
+      if (a.service == service) in.alerts.push_back({a.name, "alertmanager", a.severity, a.since});
+    }
+  }
+  auto last = rollbacks.last_rollback(service);
+  if (!last.ok()) {
+    in.slo_errors.push_back("rollback history: " + last.status().message());
+  } else if (last->has_value()) {
+    in.last_rollback = slo::RecentRollback{(*last)->at, (*last)->reason};
+  }
+  slo::GateDecision d = slo::decide_gate(cfg, in);
+  if (input_out) *input_out = std::move(in);
+  return d;
+}
+
+void Server::Impl::release_round(const config::Config& cfg, const std::vector<slo::SloStatus>& statuses, double at) {
+  const int64_t now = static_cast<int64_t>(std::floor(at));
+  hooks::verify_due(deployments, *store, cfg, now, [&](const hooks::Deployment& d, const hooks::Verification& v) {
+    if (v.outcome != "failed") return;
+    hooks::RollbackRequest req;
+    req.service = d.service;
+    req.trigger = "verification";
+    req.idempotency_key = "deploy/" + d.id;
+    req.deployment_id = d.id;
+    req.version = d.version;
+    req.previous_version = d.previous_version;
+    req.environment = d.environment;
+    req.reason = "verification of " + d.service + " " + d.version + " failed:";
+    for (const auto& r : v.reasons) req.reason += " " + r + ";";
+    if (!req.reason.empty() && req.reason.back() == ';') req.reason.pop_back();
+    for (const auto& s : statuses) {
+      if (s.service != d.service) continue;
+      if (!req.budget_remaining && s.budget.remaining_ratio) req.budget_remaining = s.budget.remaining_ratio;
+      for (const auto& w : s.burn_rates) {
+        if (w.burn_rate && !req.burn_rates.count(w.name)) req.burn_rates[w.name] = *w.burn_rate;
+      }
+    }
+    req.hooks = cfg.release.hooks_for(d.service);
+    if (req.hooks.empty()) {
+      log::warn("verification failed and no rollback hooks are configured", {{"deployment", d.id}});
+      return;
+    }
+    rollbacks.trigger(cfg, req);
+  });
+  rollbacks.poll(cfg);
+  std::map<std::string, bool> gates;
+  for (const auto& svc : cfg.services) {
+    std::vector<slo::SloStatus> mine;
+    for (const auto& s : statuses) {
+      if (s.service == svc.name) mine.push_back(s);
+    }
+    gates[svc.name] = decide_gate(cfg, svc.name, std::move(mine), {}, now).allow;
+  }
+  metrics.publish_gates(gates);
+}
+
+void Server::Impl::install_release_routes(const RouteFn& route) {
+  using config::Role;
+
+  route("GET", "/api/v1/gate", "/api/v1/gate", Role::kRead, [this](const httplib::Request& req, httplib::Response& res) {
+    auto cfg = config();
+    const std::string service = req.get_param_value("service");
+    if (service.empty()) {
+      reply_error(res, 400, "service: required, e.g. ?service=checkout", {{"field", "service"}});
+      return;
+    }
+    if (!cfg->find_service(service)) {
+      reply_error(res, 404, "unknown service \"" + service + "\"", {{"field", "service"}});
+      return;
+    }
+    double at = static_cast<double>(clock.now_ms()) / 1000.0;
+    if (req.has_param("at")) {
+      auto parsed = parse_timestamp(req.get_param_value("at"));
+      if (!parsed.ok() || *parsed < 0 || *parsed > 253370764799.0) {
+        reply_error(res, 400, "at: expected Unix seconds or an RFC 3339 time between 1970 and 9998",
+                    {{"field", "at"}});
+        return;
+      }
+      at = *parsed;
+    }
+    const std::string slo_name = req.get_param_value("slo");
+    if (!slo_name.empty()) {
+      const config::SloConfig* s = cfg->find_slo(slo_name);
+      if (!s || s->service != service) {
+        reply_error(res, 404, "unknown SLO \"" + slo_name + "\" for service \"" + service + "\"", {{"field", "slo"}});
+        return;
+      }
+    }
+    std::vector<slo::SloStatus> statuses;
+    std::vector<std::string> errors;
+    for (const auto& s : cfg->slos) {
+      if (s.service != service || (!slo_name.empty() && s.name != slo_name)) continue;
+      auto st = engine.evaluate(*cfg, s, at);
+      if (st.ok()) {
+        statuses.push_back(std::move(st).value());
+      } else {
+        errors.push_back(s.name + ": " + st.status().message());
+      }
+    }
+    slo::GateInput in;
+    slo::GateDecision d = decide_gate(*cfg, service, statuses, errors, static_cast<int64_t>(std::floor(at)), &in);
+    json reasons = json::array(), details = json::array(), slos = json::array(), alerts = json::array();
+    for (const auto& r : d.reasons) {
+      reasons.push_back(r.message);
+      json item = {{"kind", slo::gate_reason_kind_name(r.kind)}, {"message", r.message}, {"subject", r.subject}};
+      if (r.until) item["until"] = format_rfc3339(*r.until);
+      details.push_back(std::move(item));
+    }
+    for (const auto& s : in.slos) {
+      slos.push_back({{"name", s.name},
+                      {"policy", s.policy},
+                      {"remaining_ratio", optional_json(s.budget.remaining_ratio)},
+                      {"block_releases", s.block_releases}});
+    }
+    for (const auto& a : in.alerts) {
+      alerts.push_back({{"slo", a.slo}, {"tier", a.tier}, {"severity", a.severity}, {"since", a.since}});
+    }
+    json body = {{"allow", d.allow},           {"service", service}, {"at", static_cast<int64_t>(std::floor(at))},
+                 {"reasons", reasons},         {"details", details}, {"slos", slos},
+                 {"alerts", alerts}};
+    body["last_rollback"] = in.last_rollback ? json{{"at", format_rfc3339(in.last_rollback->at)},
+                                                    {"reason", in.last_rollback->reason}}
+                                             : json(nullptr);
+    reply(res, 200, body);
+  });
+
+  route("POST", "/api/v1/deployments", "/api/v1/deployments", Role::kIngest,
+        [this](const httplib::Request& req, httplib::Response& res) {
+          auto cfg = config();
+          auto parsed = hooks::parse_deployment_request(*cfg, req.body);
+          if (!parsed.ok()) {
+            const std::string& m = parsed.status().message();
+            reply_error(res, 400, m, {{"field", m.substr(0, m.find(':'))}});
+            return;
+          }
+          auto d = deployments.create(*parsed);
+          if (!d.ok()) {
+            reply_error(res, 500, "storing the deployment: " + d.status().message());
+            return;
+          }
+          metrics.deployment_started(d->service, d->version, d->environment, d->started_at);
+          log::info("deployment registered", {{"id", d->id}, {"service", d->service}, {"version", d->version}});
+          json body = json::parse(hooks::to_json(*d));
+          const auto& vc = cfg->release.verification_for(d->service);
+          body["verify_at"] = format_rfc3339(hooks::verification_start(*d) + vc.period_ms / 1000);
+          reply(res, 201, body);
+        });
+
+  route("GET", "/api/v1/deployments", "/api/v1/deployments", Role::kRead,
+        [this](const httplib::Request& req, httplib::Response& res) {
+          auto cfg = config();
+          const std::string service = req.get_param_value("service");
+          if (!service.empty() && !cfg->find_service(service)) {
+            reply_error(res, 404, "unknown service \"" + service + "\"", {{"field", "service"}});
+            return;
+          }
+          size_t limit;
+          if (!read_limit(req, res, limit)) return;
+          auto list = deployments.list(service, limit);
+          if (!list.ok()) {
+            reply_error(res, 500, "reading deployments: " + list.status().message());
+            return;
+          }
+          json items = json::array();
+          for (const auto& d : *list) items.push_back(json::parse(hooks::to_json(d)));
+          reply(res, 200, {{"deployments", items}});
+        });
+
+  route("GET", R"(/api/v1/deployments/([^/]+))", "/api/v1/deployments/{id}", Role::kRead,
+        [this](const httplib::Request& req, httplib::Response& res) {
+          auto d = deployments.get(std::string(req.matches[1]));
+          if (!d.ok()) {
+            reply_error(res, 500, "reading the deployment: " + d.status().message());
+          } else if (!d->has_value()) {
+            reply_error(res, 404, "unknown deployment \"" + std::string(req.matches[1]) + "\"");
+          } else {
+            reply(res, 200, json::parse(hooks::to_json(**d)));
+          }
+        });
+
+  route("GET", "/api/v1/hooks/history", "/api/v1/hooks/history", Role::kRead,
+        [this](const httplib::Request& req, httplib::Response& res) {
+          size_t limit;
+          if (!read_limit(req, res, limit)) return;
+          auto h = rollbacks.history(limit, req.get_param_value("service"));
+          if (!h.ok()) {
+            reply_error(res, 500, "reading the audit log: " + h.status().message());
+            return;
+          }
+          json items = json::array();
+          for (const auto& e : *h) {
+            items.push_back({{"id", e.id},
+                             {"time", format_rfc3339(e.at_ms / 1000)},
+                             {"at", static_cast<double>(e.at_ms) / 1000.0},
+                             {"service", e.service},
+                             {"hook", e.hook},
+                             {"kind", e.kind},
+                             {"trigger", e.trigger},
+                             {"reason", e.reason},
+                             {"idempotency_key", e.idempotency_key},
+                             {"deployment_id", e.deployment_id},
+                             {"result", e.result},
+                             {"detail", e.detail},
+                             {"action", e.action},
+                             {"attempts", e.attempts},
+                             {"output", e.output}});
+          }
+          reply(res, 200, {{"history", items}});
+        });
+
+  route("POST", "/api/v1/alertmanager", "/api/v1/alertmanager", Role::kIngest,
+        [this](const httplib::Request& req, httplib::Response& res) {
+          auto cfg = config();
+          json body = json::parse(req.body, nullptr, false);
+          if (body.is_discarded() || !body.is_object() || !body.contains("alerts") || !body["alerts"].is_array()) {
+            reply_error(res, 400, "expected an Alertmanager webhook payload (version 4) with an alerts list",
+                        {{"field", "alerts"}});
+            return;
+          }
+          json runs = json::array();
+          size_t matched = 0;
+          for (const json& alert : body["alerts"]) {
+            if (!alert.is_object() || !alert.contains("labels") || !alert["labels"].is_object()) continue;
+            std::map<std::string, std::string> labels;
+            for (auto it = alert["labels"].begin(); it != alert["labels"].end(); ++it) {
+              if (it->is_string()) labels[it.key()] = it->get<std::string>();
+            }
+            const std::string status = alert.value("status", body.value("status", ""));
+            const std::string fingerprint = alert.value("fingerprint", "");
+            const int64_t starts = am_time(alert, "startsAt");
+            const std::string alertname = labels.count("alertname") ? labels["alertname"] : "";
+            for (const auto& route_cfg : cfg->release.alertmanager) {
+              bool match = std::all_of(route_cfg.match.begin(), route_cfg.match.end(), [&](const auto& kv) {
+                auto it = labels.find(kv.first);
+                return it != labels.end() && it->second == kv.second;
+              });
+              if (!match) continue;
+              const std::string service = labels.count(route_cfg.service_label) ? labels[route_cfg.service_label] : "";
+              if (service.empty() || !cfg->find_service(service)) {
+                runs.push_back({{"alert", alertname}, {"result", "ignored"},
+                                {"detail", "label " + route_cfg.service_label + " names no configured service"}});
+                continue;
+              }
+              ++matched;
+              {
+                std::lock_guard<std::mutex> lock(alertmanager_mu);
+                if (status == "firing") {
+                  alertmanager_firing[fingerprint.empty() ? alertname + "/" + service : fingerprint] = {
+                      service, alertname, labels.count("severity") ? labels["severity"] : "", starts};
+                } else {
+                  alertmanager_firing.erase(fingerprint.empty() ? alertname + "/" + service : fingerprint);
+                }
+              }
+              if (status != "firing") continue;
+              hooks::RollbackRequest rr;
+              rr.service = service;
+              rr.trigger = "alertmanager";
+              rr.idempotency_key = "alertmanager/" + (fingerprint.empty() ? alertname : fingerprint) + "/" +
+                                   std::to_string(starts);
+              rr.reason = "Alertmanager alert " + alertname + " firing";
+              if (alert.contains("annotations") && alert["annotations"].is_object()) {
+                const std::string summary = alert["annotations"].value("summary", "");
+                if (!summary.empty()) rr.reason += ": " + summary;
+              }
+              hooks::AlertInfo info;
+              info.name = alertname;
+              info.severity = labels.count("severity") ? labels["severity"] : "";
+              info.fingerprint = fingerprint;
+              info.since = starts;
+              info.labels = labels;
+              rr.alert = info;
+              rr.hooks = route_cfg.hooks;
+              for (const auto& run : rollbacks.trigger(*cfg, rr)) {
+                runs.push_back({{"alert", alertname}, {"hook", run.hook}, {"result", run.result}, {"detail", run.detail}});
+              }
+            }
+          }
+          reply(res, 200, {{"received", body["alerts"].size()}, {"matched", matched}, {"hook_runs", runs}});
+        });
+}
+
+}  // namespace sloguard::server

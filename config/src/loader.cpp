@@ -148,6 +148,7 @@ void parse_root(ErrorSink& errors, const YAML::Node& root, Config& config) {
   }
   if (const Item* notifiers = f.get("notifiers")) {
     detail::parse_notifiers(errors, *notifiers, config.alerting.send_resolved, config.notifiers);
+    for (NotifierConfig& n : config.notifiers) n.repeat_interval_ms = config.alerting.repeat_interval_ms;
   }
   detail::check_notifier_refs(errors, alerting, config.notifiers);
   if (const Item* policy = f.get("budget_policy")) {

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <set>
 
@@ -228,8 +229,21 @@ RulesExport export_prometheus(const config::Config& cfg) {
 
 // Sloth's default tiers are the SRE Workbook's, which sloguard's built-in tiers match for a
 // 30d window.
+// True when the SLO's tiers are the built-in ones for a 30d window, which Sloth's own match.
 bool builtin_like_sloth(const config::SloConfig& slo) {
-  return slo.alerting.tiers.empty() && nominal_window_ms(slo) == 30 * kDay;
+  if (nominal_window_ms(slo) != 30 * kDay) return false;
+  if (slo.alerting.tiers.empty()) return true;
+  const auto builtin = config::builtin_alert_tiers(30 * kDay, 1);
+  if (builtin.size() != slo.alerting.tiers.size()) return false;
+  for (size_t i = 0; i < builtin.size(); ++i) {
+    const auto& a = builtin[i];
+    const auto& b = slo.alerting.tiers[i];
+    if (a.long_window_ms != b.long_window_ms || a.short_window_ms != b.short_window_ms ||
+        std::abs(a.burn_rate - b.burn_rate) > 1e-9 || a.severity != b.severity || b.for_ms != 0) {
+      return false;
+    }
+  }
+  return true;
 }
 
 RulesExport export_sloth(const config::Config& cfg) {

@@ -1,5 +1,9 @@
 #include "metrics.h"
 
+#include <algorithm>
+
+#include "sloguard/common/units.h"
+
 #include <chrono>
 #include <prometheus/text_serializer.h>
 
@@ -82,6 +86,10 @@ Metrics::Metrics()
                          .Help("Probe results by outcome: success, or the failure reason (dns, connect, tls, "
                                "timeout, status, body, other).")
                          .Register(*registry_)),
+      notifications_(prometheus::BuildCounter()
+                         .Name("sloguard_notifications_total")
+                         .Help("Notification delivery attempts, by notifier and result (delivered, retried, failed).")
+                         .Register(*registry_)),
       release_gate_allowed_(prometheus::BuildGauge()
                                 .Name("sloguard_release_gate_allowed")
                                 .Help("Release gate verdict per service: 1 allow, 0 deny (each evaluation round).")
@@ -139,7 +147,23 @@ Metrics::Metrics()
                            .Name("sloguard_slo_overflow_events")
                            .Help("Events over the SLO window in groups beyond max_groups (not evaluated per group).")
                            .Register(*registry_)),
-      gates_(release_gate_allowed_) {
+      gates_(release_gate_allowed_),
+      alert_firing_(prometheus::BuildGauge()
+                        .Name("sloguard_alert_firing")
+                        .Help("1 while the alert tier fires for the SLO (and group), else 0; one series per tier.")
+                        .Register(*registry_)),
+      alert_threshold_(prometheus::BuildGauge()
+                           .Name("sloguard_alert_burn_rate_threshold")
+                           .Help("Burn rate at which the tier fires (both its long and its short window).")
+                           .Register(*registry_)),
+      notifications_pending_(prometheus::BuildGauge()
+                                 .Name("sloguard_notifications_pending")
+                                 .Help("Notifications in the outbox waiting to be delivered, per notifier.")
+                                 .Register(*registry_)),
+      notifications_dead_(prometheus::BuildGauge()
+                              .Name("sloguard_notifications_dead_letters")
+                              .Help("Notifications given up (refused or too old), kept for inspection, per notifier.")
+                              .Register(*registry_)) {
   prometheus::BuildGauge()
       .Name("sloguard_build_info")
       .Help("Build information; always 1.")
@@ -232,6 +256,52 @@ void Metrics::deployment_started(const std::string& service, const std::string& 
                                  const std::string& environment, int64_t started_at) {
   deployment_started_.Add({{"service", service}, {"version", version}, {"environment", environment}})
       .Set(static_cast<double>(started_at));
+}
+
+void Metrics::publish_alerts(const config::Config& cfg, const std::vector<alerting::AlertState>& alerts,
+                             const std::map<std::string, size_t>& pending, const std::map<std::string, size_t>& dead) {
+  std::lock_guard<std::mutex> lock(alerts_mu_);
+  std::map<std::string, const alerting::AlertState*> by_key;
+  for (const auto& a : alerts) by_key[a.key()] = &a;
+  for (const auto& slo : cfg.slos) {
+    if (!slo.alerting.enabled) continue;
+    // Groups with an alert state; an ungrouped SLO has the one group "".
+    std::vector<std::string> groups;
+    if (slo.group_by.empty()) groups.push_back("");
+    for (const auto& a : alerts) {
+      if (a.slo == slo.name && !a.group.empty() &&
+          std::find(groups.begin(), groups.end(), a.group) == groups.end()) {
+        groups.push_back(a.group);
+      }
+    }
+    for (const auto& t : slo.alerting.tiers) {
+      const std::string long_w = format_duration_ms(t.long_window_ms), short_w = format_duration_ms(t.short_window_ms);
+      alert_threshold_.set({{"slo", slo.name}, {"service", slo.service}, {"tier", t.name}, {"severity", t.severity},
+                            {"long_window", long_w}, {"short_window", short_w}},
+                           t.burn_rate);
+      for (const auto& g : groups) {
+        auto it = by_key.find(alerting::alert_key(slo.name, g, t.name));
+        const bool firing = it != by_key.end() && it->second->phase == alerting::AlertPhase::kFiring;
+        alert_firing_.set({{"slo", slo.name}, {"service", slo.service}, {"group", g}, {"tier", t.name},
+                           {"severity", t.severity}},
+                          firing ? 1 : 0);
+      }
+    }
+  }
+  alert_firing_.finish();
+  alert_threshold_.finish();
+  for (const auto& n : cfg.notifiers) {
+    auto p = pending.find(n.name);
+    auto d = dead.find(n.name);
+    notifications_pending_.set({{"notifier", n.name}}, p == pending.end() ? 0 : static_cast<double>(p->second));
+    notifications_dead_.set({{"notifier", n.name}}, d == dead.end() ? 0 : static_cast<double>(d->second));
+  }
+  notifications_pending_.finish();
+  notifications_dead_.finish();
+}
+
+void Metrics::notification_attempt(const std::string& notifier, const char* result) {
+  notifications_.Add({{"notifier", notifier}, {"result", result}}).Increment();
 }
 
 std::string Metrics::serialize() const {

@@ -13,6 +13,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "sloguard/alerting/alert.h"
 #include "sloguard/config/config.h"
 #include "sloguard/slo/engine.h"
 
@@ -53,6 +54,13 @@ class Metrics {
   void deployment_started(const std::string& service, const std::string& version, const std::string& environment,
                           int64_t started_at);
 
+  // Alert gauges after an alerting round: sloguard_alert_firing per (SLO, group, tier) and
+  // each tier's threshold; pending and dead notifications per notifier.
+  void publish_alerts(const config::Config& cfg, const std::vector<alerting::AlertState>& alerts,
+                      const std::map<std::string, size_t>& pending, const std::map<std::string, size_t>& dead);
+  // One delivery attempt: result is "delivered", "retried" or "failed".
+  void notification_attempt(const std::string& notifier, const char* result);
+
   // Prometheus text exposition format 0.0.4.
   std::string serialize() const;
 
@@ -70,14 +78,18 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& probe_http_status_;
   prometheus::Family<prometheus::Counter>& probe_results_;
 
+  prometheus::Family<prometheus::Counter>& notifications_;
   prometheus::Family<prometheus::Gauge>& release_gate_allowed_;
   prometheus::Family<prometheus::Gauge>& deployment_started_;
 
+
   std::mutex publish_mu_;
   std::mutex gates_mu_;
+  std::mutex alerts_mu_;
   void publish_one(const slo::SloStatus& s, const std::vector<config::PolicyTier>& tiers);
   GaugeRound sli_ratio_, objective_, budget_remaining_, burn_rate_, policy_, window_seconds_, sli_events_,
-      sli_slices_, exhaustion_, latency_, groups_, overflow_events_, gates_;
+      sli_slices_, exhaustion_, latency_, groups_, overflow_events_, gates_,
+      alert_firing_, alert_threshold_, notifications_pending_, notifications_dead_;
 };
 
 }  // namespace sloguard::server

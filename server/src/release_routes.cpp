@@ -4,6 +4,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "http_json.h"
 #include "server_impl.h"
 #include "sloguard/common/log.h"
 #include "sloguard/common/units.h"
@@ -13,16 +14,6 @@ namespace sloguard::server {
 namespace {
 
 using json = nlohmann::json;
-
-void reply(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
-}
-
-void reply_error(httplib::Response& res, int status, const std::string& message, json extra = json::object()) {
-  extra["error"] = message;
-  reply(res, status, extra);
-}
 
 // ?limit= within 1..1000 (default 50); false after replying 400.
 bool read_limit(const httplib::Request& req, httplib::Response& res, size_t& limit) {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "http_json.h"
 #include "server_impl.h"
 #include "slo_json.h"
 #include "sloguard/common/log.h"
@@ -13,17 +14,6 @@ namespace sloguard::server {
 namespace {
 
 using json = nlohmann::json;
-
-void reply(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  // Paths and names come from clients and may not be UTF-8: replace, never throw.
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
-}
-
-void reply_error(httplib::Response& res, int status, const std::string& message, json extra = json::object()) {
-  extra["error"] = message;
-  reply(res, status, extra);
-}
 
 // The evaluation instant from ?at= (default: now). False after replying 400.
 bool read_at(const httplib::Request& req, httplib::Response& res, const Clock& clock, double& at) {
@@ -287,6 +277,7 @@ void Server::Impl::install_routes() {
   });
 
   install_release_routes(route);  // release_routes.cpp
+  install_alert_routes(route);    // alert_routes.cpp
 
   // Errors httplib produces itself (no route, body too large) get a JSON body as well.
   httplib::Server::HandlerWithResponse on_error = [this](const httplib::Request& req,

@@ -19,7 +19,12 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
     if (!st.ok()) return st.status();
     options.store = std::move(st).value();
   }
-  return std::unique_ptr<Server>(new Server(std::make_unique<Impl>(std::move(options))));
+  auto impl = std::make_unique<Impl>(std::move(options));
+  if (Status s = impl->load_alerting(); !s.ok()) {
+    // One undecodable entry must not keep the daemon down; the rest is loaded.
+    log::error("alerting state partly unreadable", {{"error", s.to_string()}});
+  }
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) { impl_->install_routes(); }
@@ -53,6 +58,7 @@ Status Server::start() {
   impl_->port = port;
   impl_->http_thread = std::thread([this] { impl_->http.listen_after_bind(); });
   if (impl_->run_evaluator) impl_->evaluator.start();
+  if (impl_->run_dispatcher) impl_->dispatcher_thread = std::thread([this] { impl_->dispatcher_loop(); });
   if (impl_->run_prober) {
     impl_->prober.start([this] { return impl_->config(); },
                         [this](std::vector<collector::ProbeResult> results) {
@@ -88,6 +94,12 @@ void Server::stop() {
   impl_->ready = false;
   impl_->evaluator.stop();
   impl_->prober.stop();
+  {
+    std::lock_guard<std::mutex> lock(impl_->dispatcher_mu);
+    impl_->dispatcher_stopping = true;
+  }
+  impl_->dispatcher_cv.notify_all();
+  if (impl_->dispatcher_thread.joinable()) impl_->dispatcher_thread.join();
   // httplib's stop() closes the listening socket; listen_after_bind() returns once the worker
   // pool has finished the requests already accepted.
   impl_->http.stop();
@@ -139,6 +151,8 @@ void Server::set_config(std::shared_ptr<const config::Config> cfg) { impl_->swap
 std::shared_ptr<const config::Config> Server::config() const { return impl_->config(); }
 
 void Server::evaluate_now() { impl_->evaluator.run_once(); }
+
+size_t Server::deliver_now() { return impl_->deliver_round(); }
 
 void Server::probe_now() {
   auto cfg = impl_->config();

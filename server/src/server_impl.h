@@ -14,6 +14,10 @@
 #include "auth.h"
 #include "evaluator.h"
 #include "metrics.h"
+#include "sloguard/alerting/alert_engine.h"
+#include "sloguard/alerting/notification.h"
+#include "sloguard/alerting/outbox.h"
+#include "sloguard/alerting/silences.h"
 #include "sloguard/collector/event_ingest.h"
 #include "sloguard/collector/probe.h"
 #include "sloguard/hooks/deployments.h"
@@ -31,6 +35,7 @@ struct Server::Impl {
       : clock(*o.clock),
         run_evaluator(o.run_evaluator),
         run_prober(o.run_prober),
+        run_dispatcher(o.run_dispatcher),
         store(std::move(o.store)),
         cfg(std::move(o.config)),
         auth(std::make_shared<const Authorizer>(*cfg)),
@@ -41,9 +46,16 @@ struct Server::Impl {
         prober(clock),
         http_sender(net::make_curl_sender()),
         deployments(*store, clock),
-        rollbacks(*store, clock, *http_sender) {
+        rollbacks(*store, clock, *http_sender),
+        alerts(store.get(), clock),
+        silences(store.get(), clock),
+        outbox(store.get(), clock) {
     evaluator.set_after_round([this](const config::Config& c, const std::vector<slo::SloStatus>& statuses,
-                                     double at) { release_round(c, statuses, at); });
+                                     double at) {
+      alert_round(c, statuses);
+      release_round(c, statuses, at);
+    });
+    wire_alerting();
   }
 
   std::shared_ptr<const config::Config> config() const {
@@ -74,6 +86,18 @@ struct Server::Impl {
   // After each evaluation round: judge deployments whose verification period ended (running
   // rollback hooks on failures), send due hook retries, publish the gate gauge per service.
   void release_round(const config::Config& cfg, const std::vector<slo::SloStatus>& statuses, double at);
+  // alert_routes.cpp: GET /api/v1/alerts, silences, GET /api/v1/notifications.
+  void install_alert_routes(const RouteFn& route);
+  // Loads alert states, silences and the outbox; connects alerts to the gate, rollback hooks
+  // and metrics. Called once from the constructor.
+  void wire_alerting();
+  Status load_alerting();
+  // After each evaluation round: moves the alert state machines and queues notifications.
+  void alert_round(const config::Config& cfg, const std::vector<slo::SloStatus>& statuses);
+  // Sends due notifications (the dispatcher thread, Server::deliver_now). Thread-safe.
+  size_t deliver_round();
+  void dispatcher_loop();
+  void wake_dispatcher();
   // A rejected ingest batch: counted by reason, answered 400 (500 for storage errors) with the
   // first error's message, index and field, and every reported error.
   void reject_batch(httplib::Response& res, const collector::IngestOutcome& out, const std::string& reason);
@@ -87,6 +111,7 @@ struct Server::Impl {
   const Clock& clock;
   bool run_evaluator;
   bool run_prober;
+  bool run_dispatcher;
   std::unique_ptr<store::Store> store;
   mutable std::mutex cfg_mu;
   std::shared_ptr<const config::Config> cfg;
@@ -110,6 +135,18 @@ struct Server::Impl {
   };
   std::mutex alertmanager_mu;
   std::map<std::string, AlertmanagerAlert> alertmanager_firing;
+  alerting::AlertEngine alerts;
+  alerting::Silences silences;
+  alerting::Outbox outbox;
+  // Notifiers built for `notifiers_cfg` (rebuilt when the config changes); the deliverer's.
+  std::mutex notifiers_mu;
+  std::shared_ptr<const config::Config> notifiers_cfg;
+  std::map<std::string, std::unique_ptr<alerting::Notifier>> notifiers;
+  std::thread dispatcher_thread;
+  std::mutex dispatcher_mu;
+  std::condition_variable dispatcher_cv;
+  bool dispatcher_stopping = false;
+  bool dispatcher_woken = false;
   mutable std::mutex probes_mu;
   std::map<std::string, collector::ProbeResult> last_probe;  // by probe name
   httplib::Server http;

@@ -45,6 +45,7 @@ class ServerFixture {
     o.clock = &clock_;
     o.run_evaluator = false;
     o.run_prober = false;
+    o.run_dispatcher = false;
     auto s = server::Server::create(std::move(o));
     REQUIRE(s.ok());
     server_ = std::move(s).value();

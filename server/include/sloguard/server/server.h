@@ -19,6 +19,8 @@ struct ServerOptions {
   std::unique_ptr<store::Store> store;
   bool run_evaluator = true;  // Default: true. Tests turn it off and call evaluate_now().
   bool run_prober = true;     // Default: true. Tests turn it off and call probe_now().
+  // Default: true. The notification dispatcher thread; tests turn it off and call deliver_now().
+  bool run_dispatcher = true;
 };
 
 class Server {
@@ -52,6 +54,11 @@ class Server {
   // Runs every configured probe once now and stores the results (what the prober thread does
   // each probe's interval). Blocks until all have an outcome. Thread-safe.
   void probe_now();
+
+  // Sends every due notification in the outbox now (what the dispatcher thread does as soon
+  // as notifications are queued, and each second for retries). Returns how many were
+  // delivered. Thread-safe.
+  size_t deliver_now();
 
   store::Store& store();
 

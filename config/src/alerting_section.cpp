@@ -359,20 +359,29 @@ void parse_slo_alerting(ErrorSink& errors, const Item* item, const AlertingConfi
   slo.alerting.tiers = std::move(tiers);
 }
 
-void check_notifier_refs(ErrorSink& errors, const AlertingContext& ctx, const std::vector<NotifierConfig>& notifiers) {
-  std::vector<std::string_view> names;
-  for (const auto& n : notifiers) names.push_back(n.name);
-  for (const NamedRef& ref : ctx.notify_refs) {
+namespace {
+void check_refs(ErrorSink& errors, const std::vector<NamedRef>& refs, const std::vector<std::string_view>& names,
+                const std::string& what, const std::string& where) {
+  for (const NamedRef& ref : refs) {
     if (std::find(names.begin(), names.end(), ref.name) != names.end()) continue;
-    std::string m = ref.path + ": unknown notifier \"" + ref.name + "\"";
+    std::string m = ref.path + ": unknown " + what + " \"" + ref.name + "\"";
     std::string_view close = closest_match(ref.name, names);
     if (!close.empty()) {
       m += "; did you mean \"" + std::string(close) + "\"?";
     } else {
-      m += names.empty() ? "; no notifiers are defined (add them under notifiers:)" : "; notifiers are: " + join_names(names);
+      m += names.empty() ? "; none are defined (add them under " + where + ")" : "; defined: " + join_names(names);
     }
     errors.add(ref.mark, m);
   }
+}
+}  // namespace
+
+void check_alerting_refs(ErrorSink& errors, const AlertingContext& ctx, const Config& cfg) {
+  std::vector<std::string_view> notifiers, hooks;
+  for (const auto& n : cfg.notifiers) notifiers.push_back(n.name);
+  for (const auto& h : cfg.release.hooks) hooks.push_back(h.name);
+  check_refs(errors, ctx.notify_refs, notifiers, "notifier", "notifiers:");
+  check_refs(errors, ctx.hook_refs, hooks, "rollback hook", "release.hooks");
 }
 
 }  // namespace sloguard::config::detail

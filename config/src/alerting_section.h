@@ -53,7 +53,7 @@ void parse_alerting(ErrorSink& errors, const Item& item, AlertingConfig& cfg, Al
 void parse_slo_alerting(ErrorSink& errors, const Item* item, const AlertingConfig& cfg, AlertingContext& ctx,
                         std::optional<int64_t> retention_ms, SloConfig& slo);
 
-// Reports notifier names that no notifier defines.
-void check_notifier_refs(ErrorSink& errors, const AlertingContext& ctx, const std::vector<NotifierConfig>& notifiers);
+// Reports notifier and rollback hook names that nothing defines (after notifiers: and release:).
+void check_alerting_refs(ErrorSink& errors, const AlertingContext& ctx, const Config& cfg);
 
 }  // namespace sloguard::config::detail

@@ -150,11 +150,11 @@ void parse_root(ErrorSink& errors, const YAML::Node& root, Config& config) {
     detail::parse_notifiers(errors, *notifiers, config.alerting.send_resolved, config.notifiers);
     for (NotifierConfig& n : config.notifiers) n.repeat_interval_ms = config.alerting.repeat_interval_ms;
   }
-  detail::check_notifier_refs(errors, alerting, config.notifiers);
   if (const Item* policy = f.get("budget_policy")) {
     detail::parse_budget_policy(errors, *policy, config.budget_policy);
   }
   if (const Item* release = f.get("release")) detail::parse_release(errors, *release, service_names, config.release);
+  detail::check_alerting_refs(errors, alerting, config);
 }
 
 LoadResult load(const std::string& yaml, const std::string& file, const std::string& source_path) {

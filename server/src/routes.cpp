@@ -52,6 +52,20 @@ void Server::Impl::reject_batch(httplib::Response& res, const collector::IngestO
   reply_error(res, out.reason == collector::RejectReason::kStorage ? 500 : 400, first.message, std::move(body));
 }
 
+// The SLO's pending and firing alerts (every group's when group is empty), for the SLO JSON.
+nlohmann::json Server::Impl::slo_alerts_json(const std::string& slo, const std::string& group) const {
+  json out = json::array();
+  for (const auto& a : alerts.alerts()) {
+    if (a.slo != slo || (!group.empty() && a.group != group)) continue;
+    if (a.phase != alerting::AlertPhase::kFiring && a.phase != alerting::AlertPhase::kPending) continue;
+    json j = {{"tier", a.tier}, {"severity", a.severity}, {"state", alerting::phase_name(a.phase)}};
+    if (!a.group.empty()) j["group"] = a.group;
+    j["since"] = (a.phase == alerting::AlertPhase::kFiring ? a.fired_at_ms : a.active_at_ms) / 1000;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
 void Server::Impl::install_routes() {
   // Wraps a handler with authorization, error containment and the request-duration metric.
   auto route = [this](const std::string& method, const std::string& pattern, const std::string& route_name,
@@ -128,7 +142,9 @@ void Server::Impl::install_routes() {
               reply_error(res, 500, "evaluating SLOs: " + r.status().message());
               return;
             }
-            list.push_back(slo_status_json(*r));
+            json j = slo_status_json(*r);
+            j["alerts"] = slo_alerts_json(r->name, "");
+            list.push_back(std::move(j));
           }
           reply(res, 200, {{"at", slo::align_to_minute(at)}, {"slos", std::move(list)}});
         });
@@ -154,7 +170,9 @@ void Server::Impl::install_routes() {
             reply_error(res, 500, "evaluating " + name + ": " + st.status().message());
             return;
           }
-          reply(res, 200, slo_status_json(*st));
+          json j = slo_status_json(*st);
+          j["alerts"] = slo_alerts_json(name, group);
+          reply(res, 200, j);
         });
 
   route("POST", "/api/v1/probes", "/api/v1/probes", Role::kIngest,

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 #include <map>
 #include <memory>
 #include <functional>
@@ -74,6 +75,7 @@ struct Server::Impl {
   }
 
   void install_routes();  // routes.cpp
+  nlohmann::json slo_alerts_json(const std::string& slo, const std::string& group) const;
   // release_routes.cpp: gate, deployments, hook history, Alertmanager receiver.
   using RouteFn = std::function<void(const std::string& method, const std::string& pattern,
                                      const std::string& route_name, std::optional<config::Role> role,

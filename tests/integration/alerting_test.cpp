@@ -157,6 +157,10 @@ TEST_CASE("a 100 percent error incident pages at the workbook crossing and resol
   CHECK(page["burn_rates"]["5m"].get<double>() == Approx(100.0));
   CHECK(page["labels"]["severity"] == "page");
   CHECK(page["threshold"].get<double>() == Approx(14.4));
+  auto [s2, slo] = fx.get("/api/v1/slos/checkout-availability");
+  bool listed = false;
+  for (const auto& a : slo["alerts"]) listed = listed || (a["tier"] == "page-1h" && a["state"] == "firing");
+  CHECK(listed);
 
   auto firing = rx.delivered();
   REQUIRE_FALSE(firing.empty());

@@ -136,10 +136,15 @@ TEST_CASE("alerting: mistakes are located", "[config][alerting]") {
   }
   SECTION("unknown notifier") {
     LoadResult r = load(with_slo("30d", "    alerting: {notify: [oncall]}\n"));
-    require_error_at(r, 7, 25, "unknown notifier \"oncall\"");
+    require_error_at(r, 7, 25, "unknown notifier \"oncall\"; none are defined (add them under notifiers:)");
   }
   SECTION("unknown base") {
     LoadResult r = load(with_slo("30d", "    alerting:\n      tiers:\n        - {name: x, base: page-2h}\n"));
     REQUIRE(find_error(r, "unknown built-in tier \"page-2h\"") != nullptr);
   }
+}
+
+TEST_CASE("alerting: a tier's hooks must name rollback hooks", "[config][alerting]") {
+  LoadResult r = load(with_slo("30d", "    alerting:\n      tiers:\n        - {name: page-1h, hooks: [undo]}\n"));
+  REQUIRE(find_error(r, "unknown rollback hook \"undo\"; none are defined (add them under release.hooks)") != nullptr);
 }

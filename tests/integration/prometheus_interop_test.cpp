@@ -10,10 +10,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
 #include "child_process.h"
+#include "loopback_http.h"
 #include "server_fixture.h"
 
 using namespace sloguard;
@@ -23,17 +25,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Metrics the dashboards use that other branches are adding (alert states and thresholds,
-// notifications, deployments, the release gate). Expressions naming them are only checked to
-// parse until those branches are merged; then empty this list, so that they must return
-// data too (the scripted stream below must then also register a deployment and send a
-// notification).
-const std::vector<std::string> kPendingMetrics = {
-    "sloguard_alert_firing",          "sloguard_alert_burn_rate_threshold",
-    "sloguard_notifications_total",   "sloguard_notifications_dead_letters",
-    "sloguard_deployment_started_timestamp_seconds", "sloguard_release_gate_allowed",
-};
+// Metrics the dashboards use that are not produced yet. Expressions naming them are only
+// checked to parse; every other expression must return data. Empty now: the scripted stream
+// below fires alerts, delivers a notification and registers a deployment, so the alert,
+// notification, gate and deployment metrics all have series.
+const std::vector<std::string> kPendingMetrics = {};
 
+// {{HOOK_URL}} is replaced by the loopback webhook receiver's URL.
 const char* kConfig = R"(
 evaluation_interval: 15s
 services:
@@ -49,12 +47,14 @@ slos:
     objective: 99.5%
     window: 30d
     sli: {kind: availability}
+    alerting: {notify: [oncall-hook]}
   - name: checkout-latency
     service: checkout
     objective: 95%
     window: 7d
     sli: {kind: latency, threshold: 300ms, endpoint: "/api/*"}
     group_by: [endpoint]
+    alerting: {notify: [oncall-hook]}
   - name: search-p99
     service: search
     objective: 99%
@@ -65,7 +65,43 @@ slos:
     objective: 90%
     window: 7d
     sli: {kind: probe, probe: checkout-health}
+notifiers:
+  - {name: oncall-hook, kind: webhook, url: "{{HOOK_URL}}"}
 )";
+
+std::string config_with_hook(const std::string& url) {
+  std::string text = kConfig;
+  const std::string placeholder = "{{HOOK_URL}}";
+  text.replace(text.find(placeholder), placeholder.size(), url);
+  return text;
+}
+
+// The on-call webhook: a loopback receiver that accepts every notification (200) and keeps
+// the webhook-id of each.
+class WebhookReceiver {
+ public:
+  WebhookReceiver() {
+    http_.server().Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ids_.push_back(req.get_header_value("webhook-id"));
+      }
+      res.status = 200;
+      res.set_content("{}", "application/json");
+    });
+    http_.start();
+  }
+  std::string url() const { return http_.url("/hook"); }
+  std::vector<std::string> ids() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ids_;
+  }
+
+ private:
+  testing::LoopbackHttpServer http_;
+  std::mutex mu_;
+  std::vector<std::string> ids_;
+};
 
 // What the template variables stand for when the queries run: the SLO with the most panels
 // (a grouped latency SLO of checkout) and Grafana's interval variables at a 1s scrape.
@@ -198,8 +234,10 @@ bool is_pending(const DashboardQuery& q) {
 
 // A scripted stream over the last three days, ending a minute and a half ago: steady checkout
 // and search traffic every 10 minutes with a few errors and slow requests, more of both in
-// the last hour, and pushed probe results.
-void feed(testing::ServerFixture& fx, int64_t now) {
+// the last hour, pushed probe results, and a fast burn on checkout /api/pay over the last
+// five minutes (slow 503s), so that page tiers of both checkout SLOs fire and the webhook
+// receives their notifications. A deployment of checkout is registered as well.
+void feed(testing::ServerFixture& fx, WebhookReceiver& receiver, int64_t now) {
   json events = json::array();
   for (int64_t i = 0; i < 3 * 144; ++i) {
     const int64_t ts = now - 90 - i * 600;
@@ -215,6 +253,10 @@ void feed(testing::ServerFixture& fx, int64_t now) {
     events.push_back({{"service", "search"}, {"ts", ts}, {"status", 200}, {"latency_ms", 120}, {"count", 30}});
     events.push_back({{"service", "search"}, {"ts", ts}, {"status", 500}, {"latency_ms", 800}, {"count", 1}});
   }
+  for (int64_t m = 0; m < 4; ++m) {
+    events.push_back({{"service", "checkout"}, {"ts", now - 90 - m * 60}, {"status", 503}, {"latency_ms", 2000},
+                      {"count", 60}, {"endpoint", "/api/pay"}});
+  }
   auto [code, body] = fx.post("/api/v1/events", json{{"events", events}}.dump());
   INFO(body.dump());
   REQUIRE(code == 202);
@@ -226,7 +268,34 @@ void feed(testing::ServerFixture& fx, int64_t now) {
   auto [pcode, pbody] = fx.post("/api/v1/probes", json{{"results", results}}.dump());
   INFO(pbody.dump());
   REQUIRE(pcode == 202);
+
+  auto [dcode, dbody] = fx.post("/api/v1/deployments", json{{"service", "checkout"},
+                                                             {"version", "v2.4.0"},
+                                                             {"previous_version", "v2.3.9"},
+                                                             {"environment", "production"},
+                                                             {"started_at", now - 120}}
+                                                            .dump());
+  INFO(dbody.dump());
+  REQUIRE(dcode == 201);
+
+  // The alert round queues the firing notifications; the fixture has no dispatcher thread,
+  // so they are delivered here. A second round refreshes the outbox gauges.
   fx.server().evaluate_now();
+  auto [acode, alerts] = fx.get("/api/v1/alerts?state=firing");
+  INFO(alerts.dump());
+  REQUIRE(acode == 200);
+  std::set<std::string> firing;
+  for (const auto& a : alerts["alerts"]) firing.insert(a["slo"].get<std::string>() + "/" + a["tier"].get<std::string>());
+  REQUIRE(firing.count("checkout-availability/page-1h") == 1);
+  REQUIRE(firing.count("checkout-latency/page-1h") == 1);
+  REQUIRE(fx.server().deliver_now() >= 2);
+  CHECK(receiver.ids().size() >= 2);
+  fx.server().evaluate_now();
+  auto [ncode, notifications] = fx.get("/api/v1/notifications");
+  INFO(notifications.dump());
+  REQUIRE(ncode == 200);
+  CHECK(notifications["pending"].empty());
+  CHECK(notifications["dead_letters"].empty());
 }
 
 // Prometheus from Debian's package, on loopback, scraping one target every second, with its
@@ -296,11 +365,12 @@ class Prometheus {
 // it, while Prometheus scrapes the published gauges in real time.
 struct Setup {
   int64_t now = unix_now();
-  testing::ServerFixture fx{kConfig, now};
+  WebhookReceiver receiver;
+  testing::ServerFixture fx{config_with_hook(receiver.url()), now};
   std::unique_ptr<Prometheus> prom;
 
   Setup() {
-    feed(fx, now);
+    feed(fx, receiver, now);
     prom = std::make_unique<Prometheus>(fx.server().port());
     const bool scraped = poll_until(
         [&] {

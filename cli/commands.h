@@ -55,4 +55,13 @@ struct GateArgs {
 // Exit 0 allow, 1 deny, 2 could not decide (unreachable, unknown service, bad token, bad answer).
 int run_gate(const GateArgs& args);
 
+struct BacktestArgs {
+  std::string config_path;
+  std::string events_path;  // JSONL, one /api/v1/events event per line; "-" = standard input
+  std::string from, to;     // Unix seconds or RFC 3339; Default: empty = chosen from the events
+  bool json = false;        // print the timeline as one JSON array
+};
+// Prints the alert timeline of a replay. Sends nothing. 0 on success, 1 on any error.
+int run_backtest(const BacktestArgs& args);
+
 }  // namespace sloguard::cli

@@ -67,6 +67,23 @@ int main(int argc, char** argv) {
   gate_cmd->add_option("--timeout", gate.timeout_seconds, "Seconds to wait for the answer")->capture_default_str()
       ->check(CLI::Range(1, 3600));
 
+  BacktestArgs bt;
+  auto* bt_cmd = app.add_subcommand(
+      "backtest",
+      "Replay a JSONL events file through the SLOs and alert tiers of a config (in a temporary store) and print "
+      "when each tier fired and resolved. Sends nothing");
+  bt_cmd->add_option("-c,--config", bt.config_path, "Config file (YAML)")->required();
+  bt_cmd->add_option("--events", bt.events_path,
+                     "Events file: one /api/v1/events event per line ({\"service\",\"ts\",\"status\",...}); - = stdin")
+      ->required();
+  bt_cmd->add_option("--from", bt.from,
+                     "First evaluation instant, Unix seconds or RFC 3339 (default: the earliest event's minute)");
+  bt_cmd->add_option("--to", bt.to,
+                     "Last evaluation instant, inclusive (default: the latest event's minute + the longest short "
+                     "window + 1m)");
+  bt_cmd->add_flag("--json", bt.json, "Print one JSON array of {slo, group, tier, severity, fired_at, resolved_at, "
+                                      "burn_rates, threshold}, times in Unix seconds");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -84,5 +101,6 @@ int main(int argc, char** argv) {
   if (*lg_cmd) return run_loadgen(lg);
   if (*rx_cmd) return run_rules_export(rx);
   if (*gate_cmd) return run_gate(gate);
+  if (*bt_cmd) return run_backtest(bt);
   return 2;
 }

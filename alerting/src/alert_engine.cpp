@@ -152,7 +152,8 @@ Result<std::vector<Transition>> AlertEngine::evaluate(const config::Config& cfg,
     for (const std::string& name : tier.notify) {
       const config::NotifierConfig* nc = cfg.find_notifier(name);
       if (!nc) continue;
-      if (status == "resolved" && !(cfg.alerting.send_resolved && nc->send_resolved)) continue;
+      // The notifier's send_resolved defaults to alerting.send_resolved (config loader).
+      if (status == "resolved" && !nc->send_resolved) continue;
       writes.push_back(outbox->prepare(name, make_notification(a, status, repeat, name, cfg, now_ms)));
     }
   };
@@ -170,6 +171,7 @@ Result<std::vector<Transition>> AlertEngine::evaluate(const config::Config& cfg,
     for (const slo::SloStatus* st : instances) {
       const auto counts = window_counts(*slo, *st, source);
       std::vector<AlertState*> inst;
+      std::vector<AlertPhase> before;  // each tier's phase before this round
       std::map<std::string, size_t> rank;  // severity -> first position in the tier list
       for (const config::AlertTier& tier : slo->alerting.tiers) {
         rank.emplace(tier.severity, rank.size());
@@ -225,6 +227,7 @@ Result<std::vector<Transition>> AlertEngine::evaluate(const config::Config& cfg,
         }
         if (a.phase != from) transitions.push_back({a, from, now_ms});
         inst.push_back(&a);
+        before.push_back(from);
       }
       // Inhibition: a firing tier of a higher severity (listed earlier) holds back the others.
       for (size_t i = 0; i < inst.size(); ++i) {
@@ -250,8 +253,10 @@ Result<std::vector<Transition>> AlertEngine::evaluate(const config::Config& cfg,
             queue(a, tier, "firing", true);
           }
         }
-        const bool just_resolved = a.phase == AlertPhase::kResolved && a.resolved_at_ms == now_ms;
-        if (just_resolved && a.notified && a.silenced_by.empty()) queue(a, tier, "resolved", false);
+        // Whoever was paged hears that it is over, even if a silence began meanwhile (a
+        // PagerDuty incident would otherwise stay open).
+        const bool just_resolved = before[i] == AlertPhase::kFiring && a.phase == AlertPhase::kResolved;
+        if (just_resolved && a.notified) queue(a, tier, "resolved", false);
       }
     }
   }

@@ -349,7 +349,15 @@ void parse_slo_alerting(ErrorSink& errors, const Item* item, const AlertingConfi
         }
       }
     }
-    if (!inline_spec.defaults) tiers.clear();
+    if (!inline_spec.defaults) {
+      if (f.get("policy")) {
+        // The policy says whether it starts from the built-in tiers.
+        errors.add(f.get("defaults")->key, item->msg("defaults applies only without policy (set defaults: false in "
+                                                     "the policy, or list the SLO's own tiers without a policy)"));
+      } else {
+        tiers.clear();
+      }
+    }
     apply_tier_list(errors, inline_spec, window_ms, cfg, retention_ms, tiers);
     if (f.get("notify")) notify = inline_spec.notify;
   }

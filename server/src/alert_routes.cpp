@@ -132,10 +132,15 @@ void Server::Impl::alert_round(const config::Config& cfg, const std::vector<slo:
   if (Status s = outbox.prune_dead_letters(now, cfg.alerting.dead_letter_retention_ms); !s.ok()) {
     log::warn("pruning dead letters failed", {{"error", s.to_string()}});
   }
+  if (publish_alert_metrics(cfg) > 0) wake_dispatcher();
+}
+
+size_t Server::Impl::publish_alert_metrics(const config::Config& cfg) {
   std::map<std::string, size_t> pending;
-  for (const auto& e : outbox.pending()) ++pending[e.notifier];
+  size_t total = 0;
+  for (const auto& e : outbox.pending()) ++pending[e.notifier], ++total;
   metrics.publish_alerts(cfg, alerts.alerts(), pending, outbox.dead_letter_counts());
-  if (!pending.empty()) wake_dispatcher();
+  return total;
 }
 
 size_t Server::Impl::deliver_round() {
@@ -148,7 +153,9 @@ size_t Server::Impl::deliver_round() {
   }
   std::map<std::string, alerting::Notifier*> by_name;
   for (auto& [name, n] : notifiers) by_name[name] = n.get();
-  return outbox.deliver_due(by_name, cfg->alerting);
+  const size_t delivered = outbox.deliver_due(by_name, cfg->alerting);
+  publish_alert_metrics(*cfg);
+  return delivered;
 }
 
 void Server::Impl::wake_dispatcher() {

@@ -98,6 +98,8 @@ struct Server::Impl {
   void alert_round(const config::Config& cfg, const std::vector<slo::SloStatus>& statuses);
   // Sends due notifications (the dispatcher thread, Server::deliver_now). Thread-safe.
   size_t deliver_round();
+  // Alert and outbox gauges; returns how many notifications are pending.
+  size_t publish_alert_metrics(const config::Config& cfg);
   void dispatcher_loop();
   void wake_dispatcher();
   // A rejected ingest batch: counted by reason, answered 400 (500 for storage errors) with the

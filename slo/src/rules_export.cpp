@@ -45,9 +45,10 @@ int64_t nominal_window_ms(const config::SloConfig& slo) {
   return slo.window_ms;
 }
 
-std::vector<config::AlertTier> tiers_of(const config::Config& cfg, const config::SloConfig& slo) {
-  if (!slo.alerting.tiers.empty()) return slo.alerting.tiers;
-  return config::builtin_alert_tiers(nominal_window_ms(slo), cfg.alerting.min_events);
+const std::vector<config::AlertTier>& tiers_of(const config::SloConfig& slo) {
+  // The loader resolves every SLO's tiers (built-in ones included); an empty list means the
+  // SLO alerts on nothing, and so do the exported rules.
+  return slo.alerting.tiers;
 }
 
 std::string selector_labels(const config::SloConfig& slo) {
@@ -203,7 +204,7 @@ RulesExport export_prometheus(const config::Config& cfg) {
       result.notes.push_back(slo.name + ": alerting disabled, no rules exported");
       continue;
     }
-    const auto tiers = tiers_of(cfg, slo);
+    const auto tiers = tiers_of(slo);
     const bool raw = exports_raw(slo);
     if (!slo.sli.prometheus.empty() && !raw) {
       result.notes.push_back(slo.name + ": timeslices budgeting cannot be expressed over raw counters; "

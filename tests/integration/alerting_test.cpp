@@ -338,3 +338,22 @@ TEST_CASE("a notification the receiver refuses becomes a dead letter", "[alertin
   auto metrics = fx.http().Get("/metrics");
   CHECK(metrics->body.find("sloguard_notifications_dead_letters{notifier=\"hook\"} 1") != std::string::npos);
 }
+
+TEST_CASE("whoever was paged hears the resolution even when a silence began meanwhile", "[alerting][integration]") {
+  WebhookReceiver rx;
+  ServerFixture fx(config_yaml(rx.url(), "{notify: [hook], defaults: false, tiers: [{name: page-1h}]}"), kT0 - 60);
+  script_incident(fx);
+  for (int k = 0; k <= 9; ++k) evaluate_at(fx, kT0 + k * 60);
+  REQUIRE(rx.delivered().size() == 1);
+  auto [st, created] = fx.post("/api/v1/silences", json{{"matchers", {"tier=page-1h"}},
+                                                       {"endsAt", kT0 + 7200},
+                                                       {"createdBy", "bob"},
+                                                       {"comment", "known, working on it"}}
+                                                      .dump());
+  REQUIRE(st == 201);
+  for (int k = 10; k <= 25; ++k) evaluate_at(fx, kT0 + k * 60);
+  evaluate_at(fx, kT0 + 25 * 60);  // a second round at the same instant queues nothing more
+  auto d = rx.delivered();
+  REQUIRE(d.size() == 2);
+  CHECK(d[1].status == "resolved");
+}

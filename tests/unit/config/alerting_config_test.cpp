@@ -148,3 +148,9 @@ TEST_CASE("alerting: a tier's hooks must name rollback hooks", "[config][alertin
   LoadResult r = load(with_slo("30d", "    alerting:\n      tiers:\n        - {name: page-1h, hooks: [undo]}\n"));
   REQUIRE(find_error(r, "unknown rollback hook \"undo\"; none are defined (add them under release.hooks)") != nullptr);
 }
+
+TEST_CASE("alerting: defaults false next to a policy is an error", "[config][alerting]") {
+  std::string top = "alerting:\n  policies:\n    - {name: standard}\n";
+  LoadResult r = load(with_slo("30d", "    alerting: {policy: standard, defaults: false}\n", top));
+  REQUIRE(find_error(r, "defaults applies only without policy") != nullptr);
+}

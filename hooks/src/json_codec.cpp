@@ -141,3 +141,11 @@ Result<AuditEntry> parse_audit_record(std::string_view text) {
 }
 
 }  // namespace sloguard::hooks::detail
+
+namespace sloguard::hooks {
+
+std::string to_json(const AuditEntry& e) {
+  return detail::audit_json(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace sloguard::hooks

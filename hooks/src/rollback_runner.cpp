@@ -156,8 +156,7 @@ Status RollbackRunner::append_audit(AuditEntry e) {
   std::snprintf(id, sizeof id, "%016lld-%06llu", static_cast<long long>(e.at_ms),
                 static_cast<unsigned long long>(++audit_seq_ % 1000000));
   e.id = id;
-  Status s = store_.put_state(std::string(kAuditPrefix) + e.id,
-                              detail::audit_json(e).dump(-1, ' ', false, json::error_handler_t::replace));
+  Status s = store_.put_state(std::string(kAuditPrefix) + e.id, to_json(e));
   if (!s.ok()) log::error("writing the hook audit log failed", {{"error", s.to_string()}});
   log::info("rollback hook", {{"service", e.service}, {"hook", e.hook}, {"result", e.result}, {"detail", e.detail}});
   return s;

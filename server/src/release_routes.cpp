@@ -243,21 +243,7 @@ void Server::Impl::install_release_routes(const RouteFn& route) {
           }
           json items = json::array();
           for (const auto& e : *h) {
-            items.push_back({{"id", e.id},
-                             {"time", format_rfc3339(e.at_ms / 1000)},
-                             {"at", static_cast<double>(e.at_ms) / 1000.0},
-                             {"service", e.service},
-                             {"hook", e.hook},
-                             {"kind", e.kind},
-                             {"trigger", e.trigger},
-                             {"reason", e.reason},
-                             {"idempotency_key", e.idempotency_key},
-                             {"deployment_id", e.deployment_id},
-                             {"result", e.result},
-                             {"detail", e.detail},
-                             {"action", e.action},
-                             {"attempts", e.attempts},
-                             {"output", e.output}});
+            items.push_back(json::parse(hooks::to_json(e)));
           }
           reply(res, 200, {{"history", items}});
         });

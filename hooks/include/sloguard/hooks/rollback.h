@@ -68,6 +68,9 @@ struct AuditEntry {
   std::string output;             // exec: captured output (bounded)
 };
 
+// The entry as JSON text, the shape GET /api/v1/hooks/history lists and the store keeps.
+std::string to_json(const AuditEntry& e);
+
 struct HookRun {
   std::string hook;
   std::string result;             // as AuditEntry::result, or "duplicate" (already run for this key)

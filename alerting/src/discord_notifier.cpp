@@ -19,8 +19,11 @@ constexpr size_t kDescriptionMax = 4096;
 constexpr size_t kFieldValueMax = 1024;
 
 int color_for(const Notification& n) {
-  if (n.status == "resolved") return 0x2EB67D;
-  if (n.severity == "page") return 0xE01E5A;
+  switch (tone_for(n)) {
+    case Tone::kGood: return 0x2EB67D;
+    case Tone::kDanger: return 0xE01E5A;
+    case Tone::kWarning: return 0xECB22E;
+  }
   return 0xECB22E;
 }
 
@@ -33,10 +36,16 @@ json payload(const config::NotifierConfig& cfg, const Notification& n) {
     }
   };
   field("Service", n.service);
-  field("Severity", n.severity);
-  field("Tier", n.tier);
-  if (n.long_burn_rate) field("Burn rate (" + n.long_window + ")", format_number(*n.long_burn_rate) + "x");
-  if (n.budget_remaining) field("Budget left", format_percent(*n.budget_remaining));
+  if (n.kind == kKindAlert) {
+    field("Severity", n.severity);
+    field("Tier", n.tier);
+    if (n.long_burn_rate) field("Burn rate (" + n.long_window + ")", format_number(*n.long_burn_rate) + "x");
+    if (n.budget_remaining) field("Budget left", format_percent(*n.budget_remaining));
+  } else {
+    field("Version", n.version);
+    field("Hook", n.hook);
+    field(n.kind == kKindVerification ? "Outcome" : "Result", n.outcome);
+  }
   json embed = {
       {"title", truncate_utf16(title, kTitleMax)},
       {"description", truncate_utf16(body_text(cfg, n), kDescriptionMax)},

@@ -33,9 +33,31 @@ std::string trim(std::string_view s) {
   return std::string(s);
 }
 
+bool is_release_event(const Notification& n) { return n.kind != kKindAlert; }
+
+// "succeeded", "dry run (nothing called)", "skipped (cooldown)", ...
+std::string hook_result_phrase(const std::string& result) {
+  if (result == "dry_run") return "dry run (nothing called)";
+  if (result == "skipped_cooldown") return "skipped (cooldown)";
+  if (result == "skipped_limit") return "skipped (rollback limit)";
+  return result;
+}
+
 // The value of a template field; "n/a" for known fields without a value, "" for unknown ones.
 std::string field(const Notification& n, const std::string& name) {
   auto or_na = [](const std::optional<double>& v, auto fmt) { return v ? fmt(*v) : std::string("n/a"); };
+  if (name == "kind") return n.kind;
+  if (name == "deployment_id") return n.deployment_id;
+  if (name == "version") return n.version;
+  if (name == "previous_version") return n.previous_version;
+  if (name == "environment") return n.environment;
+  if (name == "outcome") return n.outcome;
+  if (name == "hook") return n.hook;
+  if (name == "hook_kind") return n.hook_kind;
+  if (name == "trigger") return n.trigger;
+  if (name == "reason") return n.reason;
+  if (name == "detail") return n.detail;
+  if (name == "summary" && is_release_event(n) && annotation(n, "summary").empty()) return default_title(n);
   if (name == "slo") return n.slo;
   if (name == "service") return n.service;
   if (name == "group") return n.group;
@@ -67,7 +89,47 @@ std::string field(const Notification& n, const std::string& name) {
 
 constexpr const char* kDefaultFiringTitle = "[{{STATUS}}] {{slo}}: {{severity}} {{tier}}";
 
+std::string release_body(const Notification& n) {
+  std::string t;
+  if (n.kind == kKindVerification) {
+    t = "Post-deploy verification of " + n.service + " " + n.version +
+        (n.outcome == "inconclusive" ? " was inconclusive." : " " + n.outcome + ".");
+    if (!n.deployment_id.empty()) {
+      t += "\nDeployment " + n.deployment_id;
+      if (!n.previous_version.empty()) t += ", previous version " + n.previous_version;
+      if (!n.environment.empty()) t += ", environment " + n.environment;
+      t += ".";
+    }
+    if (!n.reason.empty()) t += "\n" + n.reason;
+  } else {
+    t = "Rollback hook " + n.hook + (n.hook_kind.empty() ? "" : " (" + n.hook_kind + ")") + " for " + n.service + " " +
+        hook_result_phrase(n.outcome) + ".";
+    if (!n.trigger.empty()) t += "\nTrigger: " + n.trigger + ".";
+    if (!n.reason.empty()) t += "\nReason: " + n.reason;
+    if (!n.deployment_id.empty()) {
+      t += "\nDeployment " + n.deployment_id;
+      if (!n.version.empty()) t += ": " + n.version;
+      if (!n.previous_version.empty()) t += " -> " + n.previous_version;
+      t += ".";
+    }
+    if (!n.detail.empty()) t += "\nDetail: " + n.detail;
+  }
+  if (!n.link.empty()) t += "\n" + n.link;
+  return t;
+}
+
 }  // namespace
+
+std::string default_title(const Notification& n) {
+  if (n.kind == kKindVerification) {
+    return n.service + (n.version.empty() ? "" : " " + n.version) + ": verification " + n.outcome;
+  }
+  if (n.kind == kKindRollback) return n.service + ": rollback hook " + n.hook + " " + hook_result_phrase(n.outcome);
+  std::string t = render_template(kDefaultFiringTitle, n);
+  if (!n.group.empty()) t += " (" + n.group + ")";
+  if (n.repeat) t += " [reminder]";
+  return t;
+}
 
 std::string to_json(const Notification& n) {
   json j = {
@@ -93,7 +155,20 @@ std::string to_json(const Notification& n) {
       {"budget_remaining", optional_number(n.budget_remaining)},
       {"objective", n.objective},
       {"link", n.link},
+      {"kind", n.kind},
   };
+  if (is_release_event(n)) {
+    j["deployment_id"] = n.deployment_id;
+    j["version"] = n.version;
+    j["previous_version"] = n.previous_version;
+    j["environment"] = n.environment;
+    j["outcome"] = n.outcome;
+    j["hook"] = n.hook;
+    j["hook_kind"] = n.hook_kind;
+    j["trigger"] = n.trigger;
+    j["reason"] = n.reason;
+    j["detail"] = n.detail;
+  }
   // Replacement characters instead of an exception for text that is not UTF-8.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -127,6 +202,20 @@ Result<Notification> notification_from_json(const std::string& text) {
     n.budget_remaining = read_optional_double(j, "budget_remaining");
     n.objective = j.value("objective", 0.0);
     n.link = j.value("link", "");
+    n.kind = j.value("kind", std::string(kKindAlert));  // entries stored before kinds existed are alerts
+    if (n.kind != kKindAlert && n.kind != kKindVerification && n.kind != kKindRollback) {
+      return Status::InvalidArgument("notification: unknown kind \"" + n.kind + "\"");
+    }
+    n.deployment_id = j.value("deployment_id", "");
+    n.version = j.value("version", "");
+    n.previous_version = j.value("previous_version", "");
+    n.environment = j.value("environment", "");
+    n.outcome = j.value("outcome", "");
+    n.hook = j.value("hook", "");
+    n.hook_kind = j.value("hook_kind", "");
+    n.trigger = j.value("trigger", "");
+    n.reason = j.value("reason", "");
+    n.detail = j.value("detail", "");
     return n;
   } catch (const json::exception& e) {
     return Status::InvalidArgument(std::string("notification: ") + e.what());
@@ -158,14 +247,12 @@ namespace detail {
 
 std::string title_text(const config::NotifierConfig& cfg, const Notification& n) {
   if (!cfg.title_template.empty()) return render_template(cfg.title_template, n);
-  std::string t = render_template(kDefaultFiringTitle, n);
-  if (!n.group.empty()) t += " (" + n.group + ")";
-  if (n.repeat) t += " [reminder]";
-  return t;
+  return default_title(n);
 }
 
 std::string body_text(const config::NotifierConfig& cfg, const Notification& n) {
   if (!cfg.text_template.empty()) return render_template(cfg.text_template, n);
+  if (is_release_event(n)) return release_body(n);
   std::string t;
   if (const std::string summary = annotation(n, "summary"); !summary.empty()) t += summary + "\n";
   if (n.status == "resolved") {
@@ -180,6 +267,17 @@ std::string body_text(const config::NotifierConfig& cfg, const Notification& n) 
   }
   if (!n.link.empty()) t += "\n" + n.link;
   return t;
+}
+
+Tone tone_for(const Notification& n) {
+  if (n.kind == kKindVerification) {
+    return n.outcome == "passed" ? Tone::kGood : n.outcome == "failed" ? Tone::kDanger : Tone::kWarning;
+  }
+  if (n.kind == kKindRollback) {
+    return n.outcome == "succeeded" ? Tone::kGood : n.outcome == "failed" ? Tone::kDanger : Tone::kWarning;
+  }
+  if (n.status == "resolved") return Tone::kGood;
+  return n.severity == "page" ? Tone::kDanger : Tone::kWarning;
 }
 
 size_t utf16_length(std::string_view s) {

@@ -24,6 +24,12 @@ std::unique_ptr<Notifier> make_alertmanager_notifier(const config::NotifierConfi
 std::unique_ptr<Notifier> make_webhook_notifier(const config::NotifierConfig& cfg, net::HttpSender& sender,
                                                 const Clock& clock);
 
+// How a notification should look: green, yellow or red; PagerDuty info, warning or critical.
+// Alerts: resolved good, page danger, else warning. Verification: passed good, failed danger,
+// inconclusive warning. Rollback: succeeded good, failed danger, dry run and skips warning.
+enum class Tone { kGood, kWarning, kDanger };
+Tone tone_for(const Notification& n);
+
 // The title and body text: cfg's templates when set, else the defaults in docs/notifiers.md.
 std::string title_text(const config::NotifierConfig& cfg, const Notification& n);
 std::string body_text(const config::NotifierConfig& cfg, const Notification& n);

@@ -100,6 +100,37 @@ void Outbox::commit_prepared(bool written) {
   prepared_.clear();
 }
 
+Status Outbox::enqueue(const std::vector<std::pair<std::string, Notification>>& items) {
+  std::vector<store::Store::StateWrite> writes;
+  std::map<uint64_t, OutboxEntry> entries;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto known = [&](const std::string& notifier, const std::string& id) {
+      for (const auto* m : {&queue_, &prepared_, &dead_, &entries}) {
+        for (const auto& [seq, e] : *m) {
+          if (e.notifier == notifier && e.notification.id == id) return true;
+        }
+      }
+      return false;
+    };
+    for (const auto& [notifier, n] : items) {
+      if (known(notifier, n.id)) continue;
+      OutboxEntry e;
+      e.seq = next_seq_++;
+      e.notifier = notifier;
+      e.next_attempt_ms = n.created_at_ms;
+      e.notification = n;
+      writes.push_back({seq_key(kQueuePrefix, e.seq), to_json(e)});
+      entries[e.seq] = std::move(e);
+    }
+  }
+  if (writes.empty()) return Status::OK();
+  if (Status s = persist(writes); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(mu_);
+  queue_.merge(entries);
+  return Status::OK();
+}
+
 void Outbox::set_observer(std::function<void(const std::string&, const char*)> observer) {
   std::lock_guard<std::mutex> lock(mu_);
   observer_ = std::move(observer);

@@ -2,6 +2,11 @@
 // firing notification and a resolve event per resolved one, both keyed by dedup_key = the
 // alert key, so repeats update one incident. 202 accepted; 400 invalid event (final); 429 and
 // 5xx are retried.
+// Release events: a verdict is final (a deployment is judged once), so a passed verification
+// has no incident to resolve and is not sent at all (reported delivered). Every other release
+// event triggers with dedup_key = its alert key, "sloguard/deploy/<id>" for anything about a
+// deployment, so its failed verification and the rollback results that follow land on one
+// incident: failed -> critical, inconclusive / dry run / skipped -> warning, succeeded -> info.
 #include "notifier_providers.h"
 #include "sloguard/common/units.h"
 
@@ -20,7 +25,48 @@ const char* severity_for(const std::string& severity) {
   return "info";
 }
 
+const char* severity_for(Tone tone) {
+  return tone == Tone::kDanger ? "critical" : tone == Tone::kWarning ? "warning" : "info";
+}
+
+json release_payload(const config::NotifierConfig& cfg, const Notification& n) {
+  json details = {
+      {"kind", n.kind},
+      {"service", n.service},
+      {"outcome", n.outcome},
+      {"description", body_text(cfg, n)},
+  };
+  const std::pair<const char*, const std::string*> optional_fields[] = {
+      {"deployment_id", &n.deployment_id}, {"version", &n.version}, {"previous_version", &n.previous_version},
+      {"environment", &n.environment},     {"hook", &n.hook},       {"hook_kind", &n.hook_kind},
+      {"trigger", &n.trigger},             {"reason", &n.reason},   {"detail", &n.detail}};
+  for (const auto& [key, value] : optional_fields) {
+    if (!value->empty()) details[key] = *value;
+  }
+  json event = {
+      {"routing_key", cfg.routing_key},
+      {"event_action", "trigger"},
+      {"dedup_key", n.alert_key.substr(0, kDedupKeyMax)},
+      {"payload",
+       {{"summary", truncate_utf16(title_text(cfg, n), kSummaryMax)},
+        {"source", n.service.empty() ? std::string("sloguard") : n.service},
+        {"severity", severity_for(tone_for(n))},
+        {"timestamp", format_rfc3339(n.created_at_ms / 1000)},
+        {"component", n.service},
+        {"group", n.service},
+        {"class", n.kind == kKindVerification ? "release-verification" : "rollback-hook/" + n.outcome},
+        {"custom_details", details}}},
+      {"client", "sloguard"},
+  };
+  if (!n.link.empty()) {
+    event["client_url"] = n.link;
+    event["links"] = json::array({{{"href", n.link}, {"text", "Deployment in sloguard"}}});
+  }
+  return event;
+}
+
 json payload(const config::NotifierConfig& cfg, const Notification& n) {
+  if (n.kind != kKindAlert) return release_payload(cfg, n);
   const bool resolve = n.status == "resolved";
   json event = {
       {"routing_key", cfg.routing_key},
@@ -71,6 +117,12 @@ class PagerDutyNotifier final : public Notifier {
   const config::NotifierConfig& config() const override { return cfg_; }
 
   net::Verdict deliver(const Notification& n, int /*attempt*/) override {
+    if (n.kind == kKindVerification && n.outcome == "passed") {
+      net::Verdict skipped;
+      skipped.outcome = net::Outcome::kDelivered;
+      skipped.detail = "not sent: a passed verification opens no PagerDuty incident";
+      return skipped;
+    }
     Result<net::HttpResponse> r = sender_.send(json_post(cfg_, cfg_.base_url + "/v2/enqueue", payload(cfg_, n)));
     net::Verdict v = net::classify(r, clock_.now_ms());
     if (!r.ok() || v.outcome == net::Outcome::kDelivered) return v;

@@ -18,9 +18,12 @@ constexpr size_t kSectionMax = 3000;  // section block text
 constexpr size_t kFallbackMax = 4000;
 
 const char* color_for(const Notification& n) {
-  if (n.status == "resolved") return "#2EB67D";  // good
-  if (n.severity == "page") return "#E01E5A";    // danger
-  return "#ECB22E";                              // warning: ticket and anything else
+  switch (tone_for(n)) {
+    case Tone::kGood: return "#2EB67D";
+    case Tone::kDanger: return "#E01E5A";
+    case Tone::kWarning: return "#ECB22E";
+  }
+  return "#ECB22E";
 }
 
 // Last send per webhook URL, shared by every Slack notifier in the process (two notifiers may
@@ -55,9 +58,15 @@ json payload(const config::NotifierConfig& cfg, const Notification& n) {
     if (!value.empty()) fields.push_back({{"type", "mrkdwn"}, {"text", "*" + name + "*\n" + value}});
   };
   field("Service", n.service);
-  field("Severity", n.severity);
-  if (n.long_burn_rate) field("Burn rate (" + n.long_window + ")", format_number(*n.long_burn_rate) + "x");
-  if (n.budget_remaining) field("Budget left", format_percent(*n.budget_remaining));
+  if (n.kind == kKindAlert) {
+    field("Severity", n.severity);
+    if (n.long_burn_rate) field("Burn rate (" + n.long_window + ")", format_number(*n.long_burn_rate) + "x");
+    if (n.budget_remaining) field("Budget left", format_percent(*n.budget_remaining));
+  } else {
+    field("Version", n.version);
+    field("Hook", n.hook);
+    field(n.kind == kKindVerification ? "Outcome" : "Result", n.outcome);
+  }
   json blocks = json::array({
       {{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", truncate_utf16(title, kHeaderMax)}}}},
       {{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", truncate_utf16(text, kSectionMax)}}}},

@@ -1,6 +1,8 @@
 // Generic JSON webhook, signed per Standard Webhooks (standardwebhooks.com) when a secret is
 // set: webhook-id (the notification id, stable across retries), webhook-timestamp (Unix
-// seconds at this attempt) and webhook-signature. The body is documented in docs/notifiers.md.
+// seconds at this attempt) and webhook-signature. The body is documented in docs/notifiers.md;
+// its type is "sloguard.<kind>.<status>": sloguard.alert.firing, sloguard.verification.failed,
+// sloguard.rollback.succeeded, ...
 #include "notifier_providers.h"
 #include "sloguard/common/units.h"
 
@@ -19,7 +21,7 @@ class WebhookNotifier final : public Notifier {
   net::Verdict deliver(const Notification& n, int /*attempt*/) override {
     const int64_t now_s = clock_.now_ms() / 1000;
     const json body = {
-        {"type", "sloguard.alert." + n.status},
+        {"type", "sloguard." + n.kind + "." + n.status},
         {"timestamp", format_rfc3339(now_s)},
         {"title", title_text(cfg_, n)},
         {"text", body_text(cfg_, n)},

@@ -153,7 +153,9 @@ void parse_root(ErrorSink& errors, const YAML::Node& root, Config& config) {
   if (const Item* policy = f.get("budget_policy")) {
     detail::parse_budget_policy(errors, *policy, config.budget_policy);
   }
-  if (const Item* release = f.get("release")) detail::parse_release(errors, *release, service_names, config.release);
+  if (const Item* release = f.get("release")) {
+    detail::parse_release(errors, *release, service_names, alerting.notify_refs, config.release);
+  }
   detail::check_alerting_refs(errors, alerting, config);
 }
 

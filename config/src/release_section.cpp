@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "alerting_section.h"
 #include "release_fields.h"
 #include "sections.h"
 #include "sloguard/common/units.h"
@@ -29,6 +30,13 @@ const std::vector<std::string>& ReleaseConfig::hooks_for(std::string_view servic
     if (s.service == service) return s.hooks;
   }
   return rollback.hooks;
+}
+
+const std::vector<std::string>& ReleaseConfig::notify_for(std::string_view service) const {
+  for (const auto& s : services) {
+    if (s.service == service) return s.notify;
+  }
+  return notify;
 }
 
 const char* hook_kind_name(HookKind k) {
@@ -291,15 +299,36 @@ struct PendingHookList {
   std::vector<std::string> names;
 };
 
+// `notify:` names (a list, or one name), each recorded with its place for the check against
+// `notifiers:` once every section is read.
+std::optional<std::vector<std::string>> read_notifier_names(ErrorSink& errors, const Item& item,
+                                                            std::vector<NamedRef>& refs) {
+  if (item.node.IsScalar()) {
+    auto text = read_scalar(errors, item, "a notifier name or a list of names");
+    if (!text) return std::nullopt;
+    refs.push_back({*text, item.mark(), item.path});
+    return std::vector<std::string>{*text};
+  }
+  if (item.node.IsNull()) return std::vector<std::string>{};
+  auto names = read_string_list(errors, item, "notifier names");
+  if (!names) return std::nullopt;
+  for (size_t i = 0; i < names->size(); ++i) {
+    Item e = item.element(i, item.node[i]);
+    refs.push_back({(*names)[i], e.mark(), e.path});
+  }
+  return names;
+}
+
 void parse_service_override(ErrorSink& errors, const Item& item, const std::vector<std::string>& service_names,
                             const ReleaseConfig& release, std::vector<PendingHookList>& pending,
-                            std::vector<ServiceRelease>& out) {
+                            std::vector<NamedRef>& notify_refs, std::vector<ServiceRelease>& out) {
   if (!expect_map(errors, item, "a service override like {name: checkout, verification: {period: 15m}}")) return;
   const size_t before = errors.size();
-  Fields f(errors, item, {"name", "verification", "hooks"});
+  Fields f(errors, item, {"name", "verification", "hooks", "notify"});
   ServiceRelease s;
   s.verification = release.verification;
   s.hooks = release.rollback.hooks;
+  s.notify = release.notify;
   if (const Item* name = f.require("name")) {
     if (auto text = read_scalar(errors, *name, "a service name")) {
       if (std::find(service_names.begin(), service_names.end(), *text) == service_names.end()) {
@@ -314,6 +343,9 @@ void parse_service_override(ErrorSink& errors, const Item& item, const std::vect
       s.hooks = *names;
       pending.push_back({*h, *names});
     }
+  }
+  if (const Item* n = f.get("notify")) {
+    if (auto names = read_notifier_names(errors, *n, notify_refs)) s.notify = *names;
   }
   if (errors.size() != before) return;
   for (const auto& o : out) {
@@ -404,14 +436,23 @@ void parse_verification(ErrorSink& errors, const Item& item, VerificationConfig&
 }
 
 void parse_release(ErrorSink& errors, const Item& item, const std::vector<std::string>& service_names,
-                   ReleaseConfig& out) {
+                   std::vector<NamedRef>& notify_refs, ReleaseConfig& out) {
   if (item.node.IsNull()) return;
   if (!expect_map(errors, item,
-                  "a mapping with freeze_windows, gate, verification, rollback, hooks, services, alertmanager")) {
+                  "a mapping with freeze_windows, gate, verification, rollback, hooks, services, alertmanager, "
+                  "notify, notify_passed")) {
     return;
   }
   Fields f(errors, item,
-           {"freeze_windows", "gate", "verification", "rollback", "hooks", "services", "alertmanager"});
+           {"freeze_windows", "gate", "verification", "rollback", "hooks", "services", "alertmanager", "notify",
+            "notify_passed"});
+  // Before services: their overrides start from these.
+  if (const Item* n = f.get("notify")) {
+    if (auto names = read_notifier_names(errors, *n, notify_refs)) out.notify = *names;
+  }
+  if (const Item* p = f.get("notify_passed")) {
+    if (auto v = read_bool(errors, *p)) out.notify_passed = *v;
+  }
   if (const Item* fw = f.get("freeze_windows")) {
     if (expect_list(errors, *fw, "a list of freeze windows")) {
       for (size_t i = 0; i < fw->node.size(); ++i) {
@@ -437,7 +478,8 @@ void parse_release(ErrorSink& errors, const Item& item, const std::vector<std::s
   if (const Item* s = f.get("services")) {
     if (expect_list(errors, *s, "a list of service overrides")) {
       for (size_t i = 0; i < s->node.size(); ++i) {
-        parse_service_override(errors, s->element(i, s->node[i]), service_names, out, pending, out.services);
+        parse_service_override(errors, s->element(i, s->node[i]), service_names, out, pending, notify_refs,
+                               out.services);
       }
     }
   }

@@ -6,6 +6,8 @@
 
 namespace sloguard::config::detail {
 
+struct NamedRef;  // alerting_section.h
+
 // `server:` — listen, max_body_bytes, auth.tokens (secrets resolved from env or file).
 void parse_server(ErrorSink& errors, const Item& item, ServerConfig& out);
 
@@ -64,9 +66,11 @@ std::optional<std::string> secret_from_env(ErrorSink& errors, const Item& item);
 // an error naming the file, never its content.
 std::optional<std::string> secret_from_file(ErrorSink& errors, const Item& item);
 
-// `release:` — freeze windows, gate, verification, rollback, hooks, per-service overrides and
-// Alertmanager routes (release_section.cpp). Services are checked against `service_names`.
+// `release:` — freeze windows, gate, verification, rollback, hooks, per-service overrides,
+// Alertmanager routes and notify (release_section.cpp). Services are checked against
+// `service_names`; every notifier name written is appended to `notify_refs` for the caller to
+// check once `notifiers:` is read (check_alerting_refs).
 void parse_release(ErrorSink& errors, const Item& item, const std::vector<std::string>& service_names,
-                   ReleaseConfig& out);
+                   std::vector<NamedRef>& notify_refs, ReleaseConfig& out);
 
 }  // namespace sloguard::config::detail

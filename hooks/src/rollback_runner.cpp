@@ -151,7 +151,7 @@ std::string render_placeholders(const std::string& text, const RollbackRequest& 
   return out;
 }
 
-Status RollbackRunner::append_audit(AuditEntry e) {
+Status RollbackRunner::append_audit(AuditEntry e, const RollbackRequest& req) {
   char id[48];
   std::snprintf(id, sizeof id, "%016lld-%06llu", static_cast<long long>(e.at_ms),
                 static_cast<unsigned long long>(++audit_seq_ % 1000000));
@@ -159,7 +159,24 @@ Status RollbackRunner::append_audit(AuditEntry e) {
   Status s = store_.put_state(std::string(kAuditPrefix) + e.id, to_json(e));
   if (!s.ok()) log::error("writing the hook audit log failed", {{"error", s.to_string()}});
   log::info("rollback hook", {{"service", e.service}, {"hook", e.hook}, {"result", e.result}, {"detail", e.detail}});
+  if (e.result != "retrying") finished_.push_back({req, std::move(e)});
   return s;
+}
+
+void RollbackRunner::set_result_listener(HookResultListener listener) {
+  std::lock_guard<std::mutex> lock(listener_mu_);
+  listener_ = std::move(listener);
+}
+
+void RollbackRunner::report(std::vector<Finished> finished) {
+  if (finished.empty()) return;
+  HookResultListener listener;
+  {
+    std::lock_guard<std::mutex> lock(listener_mu_);
+    listener = listener_;
+  }
+  if (!listener) return;
+  for (const Finished& f : finished) listener(f.req, f.result);
 }
 
 void RollbackRunner::attempt(const config::Config& cfg, const config::HookConfig& hook, Call& call) {
@@ -261,11 +278,32 @@ void RollbackRunner::attempt(const config::Config& cfg, const config::HookConfig
   if (Status s = store_.put_state(call.record_key, call.record().dump()); !s.ok()) {
     log::error("updating a hook run failed", {{"hook", hook.name}, {"error", s.to_string()}});
   }
-  append_audit(std::move(audit));
+  append_audit(std::move(audit), req);
 }
 
 std::vector<HookRun> RollbackRunner::trigger(const config::Config& cfg, const RollbackRequest& req) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<HookRun> out;
+  std::vector<Finished> finished;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    out = trigger_locked(cfg, req);
+    finished.swap(finished_);
+  }
+  report(std::move(finished));
+  return out;
+}
+
+void RollbackRunner::poll(const config::Config& cfg) {
+  std::vector<Finished> finished;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    poll_locked(cfg);
+    finished.swap(finished_);
+  }
+  report(std::move(finished));
+}
+
+std::vector<HookRun> RollbackRunner::trigger_locked(const config::Config& cfg, const RollbackRequest& req) {
   std::vector<HookRun> out;
   const int64_t now = clock_.now_ms();
   const config::RollbackConfig& rb = cfg.release.rollback;
@@ -331,7 +369,7 @@ std::vector<HookRun> RollbackRunner::trigger(const config::Config& cfg, const Ro
     if (!hook) {
       audit.result = "failed";
       audit.detail = "no hook named \"" + name + "\" in release.hooks";
-      append_audit(audit);
+      append_audit(audit, req);
       out.push_back({name, audit.result, audit.detail});
       continue;
     }
@@ -353,7 +391,7 @@ std::vector<HookRun> RollbackRunner::trigger(const config::Config& cfg, const Ro
         audit.result = "failed";
         audit.detail = "store: " + s.message();
       }
-      append_audit(audit);
+      append_audit(audit, req);
       out.push_back({name, audit.result, audit.detail});
       continue;
     }
@@ -362,7 +400,7 @@ std::vector<HookRun> RollbackRunner::trigger(const config::Config& cfg, const Ro
     if (Status s = store_.put_state(call.record_key, call.record().dump()); !s.ok()) {
       audit.result = "failed";
       audit.detail = "not called: the idempotency record could not be written: " + s.message();
-      append_audit(audit);
+      append_audit(audit, req);
       out.push_back({name, audit.result, audit.detail});
       continue;
     }
@@ -372,8 +410,7 @@ std::vector<HookRun> RollbackRunner::trigger(const config::Config& cfg, const Ro
   return out;
 }
 
-void RollbackRunner::poll(const config::Config& cfg) {
-  std::lock_guard<std::mutex> lock(mu_);
+void RollbackRunner::poll_locked(const config::Config& cfg) {
   const int64_t now = clock_.now_ms();
   std::vector<Call> due;
   Status s = store_.scan_state(kRunPrefix, [&](std::string_view key, std::string_view value) {
@@ -408,7 +445,7 @@ void RollbackRunner::poll(const config::Config& cfg) {
       a.idempotency_key = c.req.idempotency_key;
       a.result = "failed";
       a.detail = "hook removed from the config before its retry";
-      append_audit(a);
+      append_audit(a, c.req);
       continue;
     }
     attempt(cfg, *hook, c);

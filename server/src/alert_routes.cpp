@@ -46,6 +46,7 @@ json outbox_json(const alerting::OutboxEntry& e) {
   json j = {{"id", n.id},
             {"seq", e.seq},
             {"notifier", e.notifier},
+            {"kind", n.kind},
             {"status", n.status},
             {"repeat", n.repeat},
             {"slo", n.slo},
@@ -57,6 +58,13 @@ json outbox_json(const alerting::OutboxEntry& e) {
             {"attempts", e.attempts},
             {"last_error", e.last_error},
             {"last_status", e.last_status}};
+  if (n.kind != alerting::kKindAlert) {
+    j["service"] = n.service;
+    j["deployment_id"] = n.deployment_id;
+    j["version"] = n.version;
+    j["hook"] = n.hook;
+    j["outcome"] = n.outcome;
+  }
   if (e.dead_at_ms > 0) {
     j["dead_at"] = time_json(e.dead_at_ms);
   } else {

@@ -70,6 +70,7 @@ slo::GateDecision Server::Impl::decide_gate(const config::Config& cfg, const std
 void Server::Impl::release_round(const config::Config& cfg, const std::vector<slo::SloStatus>& statuses, double at) {
   const int64_t now = static_cast<int64_t>(std::floor(at));
   hooks::verify_due(deployments, *store, cfg, now, [&](const hooks::Deployment& d, const hooks::Verification& v) {
+    notify_verification(cfg, d, v);  // queued before the hooks run, so the verdict is sent first
     if (v.outcome != "failed") return;
     hooks::RollbackRequest req;
     req.service = d.service;

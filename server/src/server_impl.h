@@ -57,6 +57,9 @@ struct Server::Impl {
       release_round(c, statuses, at);
     });
     wire_alerting();
+    rollbacks.set_result_listener([this](const hooks::RollbackRequest& req, const hooks::AuditEntry& result) {
+      notify_hook_result(req, result);
+    });
   }
 
   std::shared_ptr<const config::Config> config() const {
@@ -88,6 +91,13 @@ struct Server::Impl {
   // After each evaluation round: judge deployments whose verification period ended (running
   // rollback hooks on failures), send due hook retries, publish the gate gauge per service.
   void release_round(const config::Config& cfg, const std::vector<slo::SloStatus>& statuses, double at);
+  // release_notify.cpp: a verdict or a hook's final result to the notifiers of release.notify.
+  // Thread-safe (hook results also come from HTTP threads: POST /api/v1/alertmanager).
+  void notify_verification(const config::Config& cfg, const hooks::Deployment& d, const hooks::Verification& v);
+  void notify_hook_result(const hooks::RollbackRequest& req, const hooks::AuditEntry& result);
+  // One copy of `base` per notifier of the service, id "<id_prefix>/<notifier>", into the outbox.
+  void queue_release_notifications(const config::Config& cfg, const std::string& service,
+                                   const alerting::Notification& base, const std::string& id_prefix);
   // alert_routes.cpp: GET /api/v1/alerts, silences, GET /api/v1/notifications.
   void install_alert_routes(const RouteFn& route);
   // Loads alert states, silences and the outbox; connects alerts to the gate, rollback hooks

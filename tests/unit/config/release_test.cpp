@@ -118,3 +118,52 @@ TEST_CASE("hook secrets are never echoed and must come from env or file", "[conf
 
 }  // namespace
 }  // namespace sloguard::config
+
+namespace sloguard::config {
+namespace {
+
+TEST_CASE("release notify names notifiers, per service too", "[config][release]") {
+  auto r = testing::load(R"(services: [{name: checkout}, {name: search}]
+notifiers:
+  - {name: ops, kind: webhook, url: "http://127.0.0.1:9/ops"}
+  - {name: search-team, kind: webhook, url: "http://127.0.0.1:9/search"}
+release:
+  notify: [ops]
+  notify_passed: false
+  services:
+    - {name: search, notify: search-team}
+)");
+  INFO(testing::all_errors(r));
+  REQUIRE(r.ok());
+  const ReleaseConfig& rel = r.config->release;
+  CHECK(rel.notify == std::vector<std::string>{"ops"});
+  CHECK_FALSE(rel.notify_passed);
+  CHECK(rel.notify_for("checkout") == std::vector<std::string>{"ops"});
+  CHECK(rel.notify_for("search") == std::vector<std::string>{"search-team"});
+
+  auto defaults = testing::load("services: [{name: checkout}]\n");
+  REQUIRE(defaults.ok());
+  CHECK(defaults.config->release.notify.empty());
+  CHECK(defaults.config->release.notify_passed);
+}
+
+TEST_CASE("release notify reports unknown notifiers where they are written", "[config][release]") {
+  auto r = testing::load(R"(services: [{name: checkout}]
+notifiers:
+  - {name: ops, kind: webhook, url: "http://127.0.0.1:9/ops"}
+release:
+  notify: [opz]
+  notify_passed: maybe
+  services:
+    - {name: checkout, notify: [pager]}
+)");
+  testing::require_error_at(r, 5, 12, "release.notify[0]: unknown notifier \"opz\"; did you mean \"ops\"?");
+  testing::require_error_at(r, 6, 18, "release.notify_passed");
+  testing::require_error_at(r, 8, 33, "release.services[0].notify[0]: unknown notifier \"pager\"; defined: ops");
+
+  auto none = testing::load("services: [{name: checkout}]\nrelease:\n  notify: [ops]\n");
+  testing::require_error_at(none, 3, 12, "unknown notifier \"ops\"; none are defined (add them under notifiers:)");
+}
+
+}  // namespace
+}  // namespace sloguard::config

@@ -147,5 +147,32 @@ TEST_CASE("rollback runner retries webhooks with backoff from poll, with the sam
   CHECK((*f.runner->history(1))[0].result == "failed");
 }
 
+TEST_CASE("rollback runner reports each run's final result once, after its retries", "[hooks][rollback]") {
+  RunnerFixture f;
+  std::vector<std::pair<std::string, std::string>> results;  // idempotency key, result
+  f.runner->set_result_listener([&](const RollbackRequest& req, const AuditEntry& e) {
+    results.emplace_back(req.idempotency_key, e.result);
+    CHECK(e.hook == "notify");
+    CHECK(e.kind == "webhook");
+    // Called without the runner's lock: reading it back does not deadlock.
+    CHECK(f.runner->history(1).ok());
+  });
+  f.sender.statuses = {503, 204};
+  CHECK(f.runner->trigger(f.cfg, f.request("a"))[0].result == "retrying");
+  CHECK(results.empty());  // not final yet
+  f.clock.advance(std::chrono::minutes(2));
+  f.runner->poll(f.cfg);
+  REQUIRE(results.size() == 1);
+  CHECK(results[0] == std::pair<std::string, std::string>{"a", "succeeded"});
+  CHECK(f.runner->trigger(f.cfg, f.request("a"))[0].result == "duplicate");  // not reported
+  CHECK(f.runner->trigger(f.cfg, f.request("b"))[0].result == "skipped_cooldown");
+  f.cfg.release.rollback.dry_run = true;
+  f.clock.advance(std::chrono::hours(2));
+  CHECK(f.runner->trigger(f.cfg, f.request("c"))[0].result == "dry_run");
+  REQUIRE(results.size() == 3);
+  CHECK(results[1] == std::pair<std::string, std::string>{"b", "skipped_cooldown"});
+  CHECK(results[2] == std::pair<std::string, std::string>{"c", "dry_run"});
+}
+
 }  // namespace
 }  // namespace sloguard::hooks

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sloguard/alerting/notification.h"
@@ -45,6 +46,12 @@ class Outbox {
   // After the caller's write: written = true makes the prepared entries visible to
   // deliver_due(); false drops them.
   void commit_prepared(bool written);
+  // prepare(), write and commit_prepared() in one call for notifications that are not written
+  // together with other state (release verdicts, rollback hook results), independent of
+  // entries another thread has prepared meanwhile. Items whose (notifier, id) is already
+  // queued or a dead letter are skipped, so a repeated call never sends twice. On a store
+  // error nothing is queued.
+  Status enqueue(const std::vector<std::pair<std::string, Notification>>& items);
   // Tries every due entry, oldest first per notifier, stopping at a notifier's first entry
   // that is not delivered. Returns how many were delivered.
   size_t deliver_due(const std::map<std::string, Notifier*>& notifiers, const config::AlertingConfig& cfg);

@@ -100,6 +100,7 @@ struct ServiceRelease {
   std::string service;
   VerificationConfig verification;   // Default: release.verification
   std::vector<std::string> hooks;    // Default: release.rollback.hooks
+  std::vector<std::string> notify;   // Default: release.notify
 };
 
 // A route from Alertmanager alerts to rollback hooks: every label in `match` must equal.
@@ -117,10 +118,16 @@ struct ReleaseConfig {
   std::vector<HookConfig> hooks;
   std::vector<ServiceRelease> services;
   std::vector<AlertmanagerRoute> alertmanager;
+  // Notifiers (names in the top-level `notifiers:`) told of verification verdicts and of the
+  // final result of each rollback hook run. Failed and inconclusive verdicts and every hook
+  // result are always sent; passed verdicts only when notify_passed. Default: none
+  std::vector<std::string> notify;
+  bool notify_passed = true;          // Default: true
 
   const HookConfig* find_hook(std::string_view name) const;
   const VerificationConfig& verification_for(std::string_view service) const;
   const std::vector<std::string>& hooks_for(std::string_view service) const;
+  const std::vector<std::string>& notify_for(std::string_view service) const;
 };
 
 const char* hook_kind_name(HookKind k);

@@ -77,12 +77,21 @@ struct HookRun {
   std::string detail;
 };
 
+// Told of each hook run's final result (anything but "retrying"): once per (idempotency_key,
+// hook), from trigger() or, after retries, from poll(), on their thread and after the runner's
+// lock is released (it may call the runner). Results not written to the audit log (store
+// errors before the call, "duplicate") are not reported.
+using HookResultListener = std::function<void(const RollbackRequest& req, const AuditEntry& result)>;
+
 // Thread-safe: trigger(), poll() and the readers may be called from any thread.
 class RollbackRunner {
  public:
   // `store`, `clock` and `sender` must outlive the runner.
   RollbackRunner(store::Store& store, const Clock& clock, net::HttpSender& sender)
       : store_(store), clock_(clock), sender_(sender) {}
+
+  // Replaces the listener (none by default). Set it before the first trigger().
+  void set_result_listener(HookResultListener listener);
 
   // Runs the request's hooks (see the file comment). Exec hooks run on the calling thread up
   // to their timeout. Returns one HookRun per hook name.
@@ -102,14 +111,26 @@ class RollbackRunner {
 
  private:
   struct Call;
+  struct Finished {
+    RollbackRequest req;
+    AuditEntry result;
+  };
   void attempt(const config::Config& cfg, const config::HookConfig& hook, Call& call);
-  Status append_audit(AuditEntry e);
+  // Appends to the audit log; a final result of `req` is also queued for the listener.
+  Status append_audit(AuditEntry e, const RollbackRequest& req);
+  std::vector<HookRun> trigger_locked(const config::Config& cfg, const RollbackRequest& req);
+  void poll_locked(const config::Config& cfg);
+  // Hands the queued final results to the listener; called without mu_ held.
+  void report(std::vector<Finished> finished);
 
   store::Store& store_;
   const Clock& clock_;
   net::HttpSender& sender_;
   std::mutex mu_;  // serializes trigger() and poll(): the safety checks read, then write
   uint64_t audit_seq_ = 0;
+  std::vector<Finished> finished_;  // guarded by mu_
+  std::mutex listener_mu_;
+  HookResultListener listener_;
 };
 
 // Fills {service} {version} {previous_version} {deployment_id} {environment} {reason}

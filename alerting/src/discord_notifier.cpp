@@ -3,6 +3,7 @@
 // value 1,024); mentions are disabled so alert text cannot ping anyone. With ?wait=true
 // Discord answers 200 once the message is stored. A 429 carries retry_after (seconds) in its
 // JSON body and in the Retry-After header.
+#include <algorithm>
 #include <cmath>
 
 #include "notifier_providers.h"
@@ -78,7 +79,8 @@ class DiscordNotifier final : public Notifier {
       const json err = json::parse(r->body);
       if (r->status == 429) {
         if (auto it = err.find("retry_after"); it != err.end() && it->is_number() && it->get<double>() >= 0) {
-          v.retry_after_ms = static_cast<int64_t>(std::ceil(it->get<double>() * 1000.0));
+          // Bounded before the cast: a day is far beyond any real Discord rate limit.
+          v.retry_after_ms = static_cast<int64_t>(std::ceil(std::min(it->get<double>(), 86400.0) * 1000.0));
         }
       }
       if (auto m = err.find("message"); m != err.end() && m->is_string()) {

@@ -187,11 +187,11 @@ size_t Outbox::deliver_due(const std::map<std::string, Notifier*>& notifiers, co
         if (too_old && give_up("notifier \"" + name + "\" is not configured")) continue;
         break;
       }
-      if (e.next_attempt_ms > now) break;
       if (too_old) {
         if (give_up("not delivered within alerting.max_age; last error: " + e.last_error)) continue;
         break;
       }
+      if (e.next_attempt_ms > now) break;
       net::Verdict v = notifier->deliver(e.notification, e.attempts + 1);
       ++e.attempts;
       e.last_status = v.http_status;
@@ -214,7 +214,8 @@ size_t Outbox::deliver_due(const std::map<std::string, Notifier*>& notifiers, co
       }
       // Retry later; later notifications for this notifier wait behind it (order).
       int64_t delay = net::backoff_ms(e.attempts, cfg.retry_initial_ms, cfg.retry_max_ms);
-      if (v.retry_after_ms) delay = std::max(delay, *v.retry_after_ms);
+      // Retry-After is honoured, but never past max_age (when the entry is given up anyway).
+      if (v.retry_after_ms) delay = std::max(delay, std::min(*v.retry_after_ms, cfg.max_age_ms));
       e.next_attempt_ms = now + delay;
       e.last_error = v.detail;
       observe(name, "retried");

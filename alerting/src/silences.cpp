@@ -44,14 +44,52 @@ Result<int64_t> read_time(const json& v, const std::string& field) {
   }
   if (v.is_string()) {
     Result<double> t = parse_timestamp(v.get<std::string>());
-    if (!t.ok()) return bad(field, "must be a Unix time in seconds or RFC 3339, got \"" + v.get<std::string>() + "\"");
+    if (!t.ok() || !(*t >= 0) || *t > 1e11) {
+      return bad(field, "must be a Unix time in seconds or RFC 3339, got \"" + v.get<std::string>() + "\"");
+    }
     return static_cast<int64_t>(std::llround(*t * 1000));
   }
   return bad(field, "must be a Unix time in seconds or RFC 3339");
 }
 
+// std::regex backtracks and recurses: a long pattern can exhaust the stack, and a
+// quantified group that itself holds a quantifier ("(a*)*") can take exponential time.
+constexpr size_t kMaxMatcherBytes = 256;
+bool nested_quantifier(const std::string& re) {
+  std::vector<bool> group_has_quantifier;  // one per open group
+  bool last_group_quantified = false;      // the group just closed held a quantifier
+  for (size_t i = 0; i < re.size(); ++i) {
+    const char c = re[i];
+    if (c == '\\') {
+      ++i;
+      last_group_quantified = false;
+      continue;
+    }
+    const bool quantifier = c == '*' || c == '+' || c == '?' || c == '{';
+    if (quantifier && last_group_quantified) return true;
+    last_group_quantified = false;
+    if (c == '(') {
+      group_has_quantifier.push_back(false);
+    } else if (c == ')' && !group_has_quantifier.empty()) {
+      last_group_quantified = group_has_quantifier.back();
+      group_has_quantifier.pop_back();
+      if (last_group_quantified && !group_has_quantifier.empty()) group_has_quantifier.back() = true;
+    } else if (quantifier && !group_has_quantifier.empty()) {
+      group_has_quantifier.back() = true;
+    }
+  }
+  return false;
+}
+
 Result<Matcher> finish_matcher(Matcher m, const std::string& field) {
   if (m.name.empty()) return bad(field + ".name", "must not be empty");
+  if (m.value.size() > kMaxMatcherBytes) {
+    return bad(field + ".value", "must be at most " + std::to_string(kMaxMatcherBytes) + " bytes");
+  }
+  if (m.is_regex && nested_quantifier(m.value)) {
+    return bad(field + ".value", "a repeated group that itself repeats (like (a*)*) is not allowed: it can take "
+                                 "exponential time to match");
+  }
   if (m.is_regex) {
     try {
       m.re = std::make_shared<const std::regex>(m.value, std::regex::ECMAScript);
@@ -133,6 +171,10 @@ Result<Silence> from_object(const json& j, int64_t now_ms, bool stored) {
     if (!m.ok()) return m.status();
     s.matchers.push_back(std::move(m).value());
   }
+  // Like Alertmanager: a silence whose matchers all match an empty label would mute every alert.
+  if (!stored && std::all_of(s.matchers.begin(), s.matchers.end(), [](const Matcher& m) { return m.matches({}); })) {
+    return bad("matchers", "would match every alert (each matcher matches an empty label); name a label value");
+  }
   const json* starts = j.contains("startsAt") ? &j["startsAt"] : (j.contains("starts_at") ? &j["starts_at"] : nullptr);
   const json* ends = j.contains("endsAt") ? &j["endsAt"] : (j.contains("ends_at") ? &j["ends_at"] : nullptr);
   if (starts && !starts->is_null()) {
@@ -186,7 +228,7 @@ bool Silence::matches(const std::map<std::string, std::string>& labels) const {
 
 Result<Silence> parse_silence(const std::string& body, int64_t now_ms) {
   json j = json::parse(body, nullptr, false);
-  if (j.is_discarded()) return Status::InvalidArgument("the body is not valid JSON");
+  if (j.is_discarded()) return Status::InvalidArgument("body: is not valid JSON");
   return from_object(j, now_ms, false);
 }
 
@@ -261,21 +303,21 @@ Result<Silence> Silences::create(Silence s) {
   return s;
 }
 
-Status Silences::expire(const std::string& id) {
+Result<Silence> Silences::expire(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return Status::NotFound("no silence with id \"" + id + "\"");
   const int64_t now = clock_.now_ms();
   Silence s = it->second;
-  if (s.ends_at_ms <= now) return Status::OK();  // already expired
+  if (s.ends_at_ms <= now) return s;  // already expired
   s.ends_at_ms = now;
   if (s.starts_at_ms > now) s.starts_at_ms = now;  // a pending silence never starts
   s.updated_at_ms = now;
   if (store_) {
     if (Status st = store_->put_state(kPrefix + s.id, stored_json(s)); !st.ok()) return st;
   }
-  it->second = std::move(s);
-  return Status::OK();
+  it->second = s;
+  return s;
 }
 
 std::vector<Silence> Silences::list() const {

@@ -11,6 +11,16 @@
 namespace sloguard::collector {
 namespace {
 
+// Endpoints and versions become label values, alert ids and header values: bounded, and no
+// control characters (a CR/LF could split a header line).
+constexpr size_t kMaxLabelBytes = 256;
+bool has_control_char(const std::string& s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
 struct ParsedEvent {
   const std::string* service = nullptr;
   const std::string* endpoint = nullptr;  // null when absent
@@ -184,8 +194,10 @@ IngestOutcome EventIngestor::ingest_json(const config::Config& cfg, std::string_
     }
 
     if (e.endpoint.type == RawField::Type::kString) {
-      if (e.endpoint.s.find_first_of("\x1e\x1f") != std::string::npos) {
-        invalid("endpoint", "must not contain the control characters U+001E or U+001F");
+      if (e.endpoint.s.size() > kMaxLabelBytes) {
+        invalid("endpoint", "must be at most " + std::to_string(kMaxLabelBytes) + " bytes");
+      } else if (has_control_char(e.endpoint.s)) {
+        invalid("endpoint", "must not contain control characters (U+0000..U+001F, U+007F)");
       } else if (!e.endpoint.s.empty()) {
         pe.endpoint = &e.endpoint.s;
       }
@@ -193,8 +205,10 @@ IngestOutcome EventIngestor::ingest_json(const config::Config& cfg, std::string_
       invalid("endpoint", std::string("must be a string, got ") + e.endpoint.type_name());
     }
     if (e.version.type == RawField::Type::kString) {
-      if (e.version.s.find_first_of("\x1e\x1f") != std::string::npos) {
-        invalid("version", "must not contain the control characters U+001E or U+001F");
+      if (e.version.s.size() > kMaxLabelBytes) {
+        invalid("version", "must be at most " + std::to_string(kMaxLabelBytes) + " bytes");
+      } else if (has_control_char(e.version.s)) {
+        invalid("version", "must not contain control characters (U+0000..U+001F, U+007F)");
       } else if (!e.version.s.empty()) {
         pe.version = &e.version.s;
       }

@@ -92,6 +92,10 @@ class CurlSender final : public HttpSender {
       return next != nullptr;
     };
     for (const auto& [name, value] : request.headers) {
+      // A CR or LF would let a value (an id built from user input, say) add header lines.
+      if ((name + value).find_first_of(std::string("\r\n\0", 3)) != std::string::npos) {
+        return Status::InvalidArgument("header " + name + " holds a line break or NUL; not sent");
+      }
       // "Name;" is curl's way to send a header with an empty value.
       if (!add_header(value.empty() ? name + ";" : name + ": " + value)) return Status::Internal("out of memory");
     }

@@ -256,17 +256,17 @@ void Server::Impl::install_alert_routes(const RouteFn& route) {
   route("DELETE", R"(/api/v1/silences/([^/]+))", "/api/v1/silences/{id}", Role::kAdmin,
         [this](const httplib::Request& req, httplib::Response& res) {
           const std::string id = req.matches[1];
-          Status s = silences.expire(id);
-          if (s.is_not_found()) {
-            reply_error(res, 404, s.message());
+          auto expired = silences.expire(id);
+          if (expired.status().is_not_found()) {
+            reply_error(res, 404, expired.status().message());
             return;
           }
-          if (!s.ok()) {
-            reply_error(res, 500, "expiring the silence: " + s.message());
+          if (!expired.ok()) {
+            reply_error(res, 500, "expiring the silence: " + expired.status().message());
             return;
           }
           log::info("silence expired", {{"id", id}});
-          reply(res, 200, json::parse(alerting::to_json(*silences.get(id), clock.now_ms())));
+          reply(res, 200, json::parse(alerting::to_json(*expired, clock.now_ms())));
         });
 
   route("GET", "/api/v1/notifications", "/api/v1/notifications", Role::kRead,

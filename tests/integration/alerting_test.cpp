@@ -259,6 +259,18 @@ TEST_CASE("silences reject bad input with the field named", "[alerting][integrat
         "matchers[0].value");
   check({{"matchers", {"slo=x"}}, {"endsAt", kT0 - 60}, {"createdBy", "a"}, {"comment", "c"}}, "endsAt");
   check({{"matchers", {"slo=x"}}, {"endsAt", kT0 + 60}, {"comment", "c"}}, "createdBy");
+  // Patterns that std::regex could take exponential time or unbounded stack on.
+  check({{"matchers", {"slo=~(.*)*z"}}, {"endsAt", kT0 + 60}, {"createdBy", "a"}, {"comment", "c"}},
+        "matchers[0].value");
+  check({{"matchers", {"slo=~" + std::string(300, 'a')}}, {"endsAt", kT0 + 60}, {"createdBy", "a"}, {"comment", "c"}},
+        "matchers[0].value");
+  // A set that matches an empty label would mute every alert.
+  check({{"matchers", {"slo=~.*"}}, {"endsAt", kT0 + 60}, {"createdBy", "a"}, {"comment", "c"}}, "matchers");
+  check({{"matchers", {"slo=~x"}}, {"endsAt", "1e300"}, {"createdBy", "a"}, {"comment", "c"}}, "endsAt");
+  auto res = fx.http().Post("/api/v1/silences", "{not json", "application/json");
+  REQUIRE(res);
+  CHECK(res->status == 400);
+  CHECK(json::parse(res->body)["field"] == "body");
 }
 
 TEST_CASE("a restart in the middle of an incident re-pages nothing and forgets nothing", "[alerting][integration]") {

@@ -123,6 +123,10 @@ TEST_CASE("each kind of bad input rejects the whole batch with index and field")
        collector::RejectReason::kInvalidField, "integer from 0 to 1000000000000"},
       {R"({"service":"checkout","ts":)" + ts + R"(,"status":200,"endpoint":"/a\u001fb"})", "endpoint",
        collector::RejectReason::kInvalidField, "control characters"},
+      {R"({"service":"checkout","ts":)" + ts + R"(,"status":200,"version":"v1\r\nX-Injected: 1"})", "version",
+       collector::RejectReason::kInvalidField, "control characters"},
+      {R"({"service":"checkout","ts":)" + ts + R"(,"status":200,"endpoint":")" + std::string(257, 'a') + R"("})",
+       "endpoint", collector::RejectReason::kInvalidField, "at most 256 bytes"},
       {R"({"service":"checkout","ts":1e300,"status":200})", "ts", collector::RejectReason::kTimestampRange,
        "in the future"},
   };

@@ -140,3 +140,21 @@ TEST_CASE("curl sender rejects URLs it cannot send to as final errors", "[net]")
   CHECK(r.status().code() == Status::Code::kInvalidArgument);
   CHECK(net::classify(r, 0).outcome == net::Outcome::kFailed);
 }
+
+TEST_CASE("curl sender refuses a header value with a line break instead of sending it", "[net]") {
+  LoopbackHttpServer http;
+  Seen seen;
+  http.server().Post("/hook", [&](const httplib::Request& req, httplib::Response& res) {
+    record(seen, req);
+    res.status = 200;
+  });
+  http.start();
+  auto sender = net::make_curl_sender();
+  net::HttpRequest r = post(http.url("/hook"), "{}");
+  r.headers.push_back({"webhook-id", "abc\r\nX-Injected: 1"});
+  auto result = sender->send(r);
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.status().is_invalid_argument());
+  std::lock_guard<std::mutex> lock(seen.mu);
+  CHECK(seen.count == 0);
+}

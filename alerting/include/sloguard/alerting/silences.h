@@ -49,8 +49,8 @@ class Silences {
   Status load();
   // Stores a new silence and returns it with its id.
   Result<Silence> create(Silence s);
-  // Expires a silence now (kept for audit). NotFound for unknown ids.
-  Status expire(const std::string& id);
+  // Expires a silence now (kept for audit) and returns it. NotFound for unknown ids.
+  Result<Silence> expire(const std::string& id);
   std::vector<Silence> list() const;  // newest first
   std::optional<Silence> get(const std::string& id) const;
   // Ids of the active silences matching these labels.

@@ -2,6 +2,7 @@
 #include "sloguard/alerting/outbox.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -145,10 +146,14 @@ size_t Outbox::deliver_due(const std::map<std::string, Notifier*>& notifiers, co
   // Per notifier, the queued sequence numbers in order.
   std::map<std::string, std::vector<uint64_t>> order;
   std::function<void(const std::string&, const char*)> observer;
+  uint64_t barrier = UINT64_MAX;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [seq, e] : queue_) order[e.notifier].push_back(seq);
     observer = observer_;
+    // Entries prepared but not yet written (an alert round in progress) come first in their
+    // notifier's order: nothing queued after them goes out before they do.
+    if (!prepared_.empty()) barrier = prepared_.begin()->first;
   }
   auto observe = [&](const std::string& n, const char* what) {
     if (observer) observer(n, what);
@@ -158,6 +163,7 @@ size_t Outbox::deliver_due(const std::map<std::string, Notifier*>& notifiers, co
     auto nit = notifiers.find(name);
     Notifier* notifier = nit == notifiers.end() ? nullptr : nit->second;
     for (uint64_t seq : seqs) {
+      if (seq > barrier) break;
       OutboxEntry e;
       {
         std::lock_guard<std::mutex> lock(mu_);

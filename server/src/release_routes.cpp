@@ -258,6 +258,43 @@ void Server::Impl::install_release_routes(const RouteFn& route) {
                         {{"field", "alerts"}});
             return;
           }
+          // Checked whole before any hook runs: a bad alert rejects the batch.
+          if (body.contains("status") && !body["status"].is_string()) {
+            reply_error(res, 400, "status: must be a string", {{"field", "status"}});
+            return;
+          }
+          for (size_t i = 0; i < body["alerts"].size(); ++i) {
+            const json& a = body["alerts"][i];
+            const std::string at = "alerts[" + std::to_string(i) + "]";
+            std::string bad_field;
+            if (!a.is_object()) {
+              bad_field = at;
+            } else if (!a.contains("labels") || !a["labels"].is_object()) {
+              bad_field = at + ".labels";
+            } else {
+              for (const char* k : {"status", "fingerprint", "startsAt", "endsAt"}) {
+                if (a.contains(k) && !a[k].is_string()) bad_field = at + "." + k;
+              }
+              if (a.contains("annotations")) {
+                if (!a["annotations"].is_object()) {
+                  bad_field = at + ".annotations";
+                } else if (a["annotations"].contains("summary") && !a["annotations"]["summary"].is_string()) {
+                  bad_field = at + ".annotations.summary";
+                }
+              }
+              if (bad_field.empty()) {
+                const std::string fp = a.value("fingerprint", "");
+                for (unsigned char c : fp) {
+                  if (c < 0x20 || c == 0x7f) bad_field = at + ".fingerprint";
+                }
+              }
+            }
+            if (!bad_field.empty()) {
+              reply_error(res, 400, bad_field + ": not an Alertmanager alert field of the expected type",
+                          {{"field", bad_field}, {"index", i}});
+              return;
+            }
+          }
           json runs = json::array();
           size_t matched = 0;
           for (const json& alert : body["alerts"]) {

@@ -203,6 +203,14 @@ TEST_CASE("gate API denies while a page alert fires and maps Alertmanager alerts
   CHECK(f.post("/api/v1/alertmanager", payload("resolved")).first == 200);
   CHECK(gate(f)["allow"] == true);
   CHECK(f.post("/api/v1/alertmanager", "{\"nope\": 1}").first == 400);
+  {
+    // A wrongly typed field anywhere rejects the batch, naming the field.
+    auto [c, b] = f.post("/api/v1/alertmanager",
+                         R"({"alerts":[{"labels":{"alertname":"CheckoutErrors"},"status":"firing"},)"
+                         R"({"labels":{"alertname":"CheckoutErrors"},"status":1}]})");
+    CHECK(c == 400);
+    CHECK(b["field"] == "alerts[1].status");
+  }
 }
 
 TEST_CASE("sloguard gate exits 0 on allow, 1 on deny, 2 when it cannot decide", "[integration][release][process]") {

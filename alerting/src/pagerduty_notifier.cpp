@@ -2,11 +2,12 @@
 // firing notification and a resolve event per resolved one, both keyed by dedup_key = the
 // alert key, so repeats update one incident. 202 accepted; 400 invalid event (final); 429 and
 // 5xx are retried.
-// Release events: a verdict is final (a deployment is judged once), so a passed verification
-// has no incident to resolve and is not sent at all (reported delivered). Every other release
-// event triggers with dedup_key = its alert key, "sloguard/deploy/<id>" for anything about a
-// deployment, so its failed verification and the rollback results that follow land on one
-// incident: failed -> critical, inconclusive / dry run / skipped -> warning, succeeded -> info.
+// Release events: only what someone must act on or that completes an incident is sent: a
+// failed verification, and a rollback that ran (failed -> critical, succeeded -> info). Passed
+// and inconclusive verdicts, dry runs and skipped rollbacks page nobody: they are not sent
+// (reported delivered; other notifiers still carry them). Sent events trigger with dedup_key
+// = the alert key, "sloguard/deploy/<id>" for anything about a deployment, so a failed
+// verification and the rollback results that follow land on one incident.
 #include "notifier_providers.h"
 #include "sloguard/common/units.h"
 
@@ -117,10 +118,12 @@ class PagerDutyNotifier final : public Notifier {
   const config::NotifierConfig& config() const override { return cfg_; }
 
   net::Verdict deliver(const Notification& n, int /*attempt*/) override {
-    if (n.kind == kKindVerification && n.outcome == "passed") {
+    const bool actionable = n.kind == kKindAlert || n.outcome == "failed" ||
+                            (n.kind != kKindVerification && n.outcome == "succeeded");
+    if (!actionable) {
       net::Verdict skipped;
       skipped.outcome = net::Outcome::kDelivered;
-      skipped.detail = "not sent: a passed verification opens no PagerDuty incident";
+      skipped.detail = "not sent: a " + n.outcome + " " + n.kind + " opens no PagerDuty incident";
       return skipped;
     }
     Result<net::HttpResponse> r = sender_.send(json_post(cfg_, cfg_.base_url + "/v2/enqueue", payload(cfg_, n)));

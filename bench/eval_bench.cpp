@@ -16,6 +16,7 @@
 
 #include "sloguard/alerting/alert_engine.h"
 #include "sloguard/config/config.h"
+#include "sloguard/slo/gate.h"
 #include "sloguard/slo/engine.h"
 #include "bench_store.h"
 #include "sloguard/store/store.h"
@@ -116,6 +117,20 @@ int main(int argc, char** argv) {
     }
     changes += r->size();
   });
+  // The gate for one service: what GET /api/v1/gate does (evaluate the service's SLOs at
+  // `at`, then decide from policy, alerts, cooldown and freeze windows).
+  size_t allowed = 0;
+  const std::vector<double> gate_ms = bench::time_rounds_ms(rounds * 20, [&] {
+    slo::GateInput in;
+    in.service = "svc7";
+    in.at = at;
+    for (const auto& s : cfg.slos) {
+      if (s.service == in.service) in.slos.push_back(engine.evaluate(cfg, s, double(at)).value());
+    }
+    allowed += slo::decide_gate(cfg, in).allow;
+  });
+  std::printf("gate for one service (1 SLO, 30 days): median %.3f ms (min %.3f, max %.3f) over %d rounds [%zu]\n",
+              gate_ms[gate_ms.size() / 2], gate_ms.front(), gate_ms.back(), rounds * 20, allowed);
   std::printf("alert round for %d SLOs x 4 tiers: median %.2f ms (min %.2f, max %.2f) over %d rounds [%zu]\n", slos,
               alert_ms[alert_ms.size() / 2], alert_ms.front(), alert_ms.back(), rounds, changes);
   return 0;

@@ -59,7 +59,8 @@ std::string to_json(const AlertState& a) {
             {"short_burn_rate", opt(a.short_burn_rate)},
             {"budget_remaining", opt(a.budget_remaining)},
             {"long_events", a.long_events},
-            {"short_events", a.short_events}};
+            {"short_events", a.short_events},
+            {"paged", a.paged}};
   return j.dump();
 }
 
@@ -92,6 +93,7 @@ Result<AlertState> alert_from_json(const std::string& text) {
     a.budget_remaining = opt_from(j, "budget_remaining");
     a.long_events = j.value("long_events", uint64_t{0});
     a.short_events = j.value("short_events", uint64_t{0});
+    if (auto p = j.find("paged"); p != j.end() && p->is_array()) a.paged = p->get<std::vector<std::string>>();
     return a;
   } catch (const json::exception& e) {
     return Status::Corruption(std::string("stored alert state does not decode: ") + e.what());

@@ -147,14 +147,17 @@ Result<std::vector<Transition>> AlertEngine::evaluate(const config::Config& cfg,
   std::vector<Transition> transitions;
   std::vector<std::pair<AlertState, const config::AlertTier*>> fired_hooks;
 
-  auto queue = [&](const AlertState& a, const config::AlertTier& tier, const std::string& status, bool repeat) {
-    if (!outbox) return;
-    for (const std::string& name : tier.notify) {
+  // Firing notices go to the tier's notifiers, which are remembered in the alert, so its
+  // resolved notice reaches exactly those that were paged (even after a reload changed them).
+  auto queue = [&](AlertState& a, const std::vector<std::string>& names, const std::string& status, bool repeat) {
+    if (status == "firing" && !repeat) a.paged.clear();
+    for (const std::string& name : names) {
       const config::NotifierConfig* nc = cfg.find_notifier(name);
       if (!nc) continue;
       // The notifier's send_resolved defaults to alerting.send_resolved (config loader).
       if (status == "resolved" && !nc->send_resolved) continue;
-      writes.push_back(outbox->prepare(name, make_notification(a, status, repeat, name, cfg, now_ms)));
+      if (status == "firing" && !repeat) a.paged.push_back(name);
+      if (outbox) writes.push_back(outbox->prepare(name, make_notification(a, status, repeat, name, cfg, now_ms)));
     }
   };
 
@@ -246,17 +249,17 @@ Result<std::vector<Transition>> AlertEngine::evaluate(const config::Config& cfg,
           if (!a.notified) {
             a.notified = true;
             a.last_sent_ms = now_ms;
-            queue(a, tier, "firing", false);
+            queue(a, tier.notify, "firing", false);
             if (!tier.hooks.empty()) fired_hooks.emplace_back(a, &tier);
           } else if (now_ms - a.last_sent_ms >= cfg.alerting.repeat_interval_ms) {
             a.last_sent_ms = now_ms;
-            queue(a, tier, "firing", true);
+            queue(a, tier.notify, "firing", true);
           }
         }
         // Whoever was paged hears that it is over, even if a silence began meanwhile (a
         // PagerDuty incident would otherwise stay open).
         const bool just_resolved = before[i] == AlertPhase::kFiring && a.phase == AlertPhase::kResolved;
-        if (just_resolved && a.notified) queue(a, tier, "resolved", false);
+        if (just_resolved && a.notified) queue(a, a.paged, "resolved", false);
       }
     }
   }
@@ -272,7 +275,13 @@ Result<std::vector<Transition>> AlertEngine::evaluate(const config::Config& cfg,
                       (a.phase == AlertPhase::kResolved && now_ms - a.resolved_at_ms > kKeepResolvedMs);
     if (drop) {
       if (!exists && a.phase == AlertPhase::kFiring) {
+        // Its SLO or tier was removed or disabled by a reload: whoever was paged hears it ends.
         log::info("alert dropped: its SLO or tier is no longer configured", {{"alert", a.key()}});
+        if (a.notified) {
+          a.phase = AlertPhase::kResolved;
+          a.resolved_at_ms = now_ms;
+          queue(a, a.paged, "resolved", false);
+        }
       }
       if (persisted.count(it->first)) writes.push_back({kPrefix + it->first, std::nullopt});
       it = states.erase(it);

@@ -369,3 +369,22 @@ TEST_CASE("whoever was paged hears the resolution even when a silence began mean
   REQUIRE(d.size() == 2);
   CHECK(d[1].status == "resolved");
 }
+
+TEST_CASE("a reload that removes a firing alert's tier sends the resolved notice to whoever was paged",
+          "[alerting][integration]") {
+  WebhookReceiver rx;
+  ServerFixture fx(config_yaml(rx.url(), "{notify: [hook], defaults: false, tiers: [{name: page-1h}]}"), kT0 - 60);
+  script_incident(fx);
+  for (int k = 0; k <= 9; ++k) evaluate_at(fx, kT0 + k * 60);
+  REQUIRE(rx.delivered().size() == 1);
+  fx.write_config(config_yaml(rx.url(), "{enabled: false, notify: [hook]}"));
+  auto reloaded = fx.server().reload();
+  REQUIRE(reloaded.ok());
+  REQUIRE(reloaded->empty());
+  evaluate_at(fx, kT0 + 10 * 60);
+  auto d = rx.delivered();
+  REQUIRE(d.size() == 2);
+  CHECK(d[1].status == "resolved");
+  CHECK(d[1].tier == "page-1h");
+  CHECK(tier_state(fx, "page-1h") == "inactive");
+}

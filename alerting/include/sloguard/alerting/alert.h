@@ -29,6 +29,7 @@ struct AlertState {
   std::string long_window, short_window;  // "1h", "5m"
   std::optional<double> long_burn_rate, short_burn_rate, budget_remaining;
   uint64_t long_events = 0, short_events = 0;
+  std::vector<std::string> paged;  // notifiers this episode's firing notice was queued to
   // Set at each evaluation, not persisted: why notifications are held back.
   std::vector<std::string> silenced_by;  // silence ids
   std::string inhibited_by;              // the firing tier of higher severity

@@ -13,7 +13,7 @@ mkdir -p "$work"
 # auth.yaml reads its tokens and alerting.yaml its notifier secrets from the environment;
 # any well-formed value will do for exporting rules (nothing is sent).
 export SLOGUARD_CI_TOKEN=promtool-check-ci SLOGUARD_OPS_TOKEN=promtool-check-ops
-export SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T000/B000/promtoolcheck
+export SLACK_WEBHOOK_URL=https://slack.invalid/services/T000/B000/promtoolcheck
 export PD_ROUTING_KEY=promtool-check-routing-key
 export AUDIT_WEBHOOK_URL=https://audit.invalid/sloguard
 export AUDIT_WEBHOOK_SECRET=whsec_cHJvbXRvb2wtY2hlY2stc2VjcmV0

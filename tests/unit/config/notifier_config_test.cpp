@@ -27,7 +27,7 @@ const NotifierConfig& only_notifier(const LoadResult& r) {
 }
 
 TEST_CASE("notifiers of every kind load with their defaults", "[config]") {
-  ScopedEnv slack("SLOGUARD_TEST_SLACK_URL", "https://hooks.slack.com/services/T0/B0/XXXX");
+  ScopedEnv slack("SLOGUARD_TEST_SLACK_URL", "https://slack.invalid/services/T0/B0/XXXX");
   ScopedEnv line("SLOGUARD_TEST_LINE_TOKEN", "line-token");
   ScopedEnv pd("SLOGUARD_TEST_PD_KEY", "pd-key");
   ScopedEnv wh("SLOGUARD_TEST_WH_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
@@ -55,7 +55,7 @@ TEST_CASE("notifiers of every kind load with their defaults", "[config]") {
   const auto& n = r.config->notifiers;
   REQUIRE(n.size() == 6);
   CHECK(n[0].kind == NotifierKind::kSlack);
-  CHECK(n[0].url == "https://hooks.slack.com/services/T0/B0/XXXX");
+  CHECK(n[0].url == "https://slack.invalid/services/T0/B0/XXXX");
   CHECK(n[0].timeout_ms == 10000);
   CHECK(n[0].tls_verify);
   CHECK(n[0].send_resolved);
@@ -89,13 +89,13 @@ TEST_CASE("notifier secrets are read from files without the trailing newline", "
   sloguard::testing::TempDir dir;
   const auto url = dir.path() / "slack.url";
   const auto token = dir.path() / "line.token";
-  write_file(url, "https://hooks.slack.com/services/T1/B1/YYYY\n");
+  write_file(url, "https://slack.invalid/services/T1/B1/YYYY\n");
   write_file(token, "tok\r\n");
   LoadResult r = load("notifiers:\n  - {name: s, kind: slack, url_file: " + url.string() +
                       "}\n  - {name: l, kind: line, token_file: " + token.string() + ", to: C1}\n");
   INFO(all_errors(r));
   REQUIRE(r.ok());
-  CHECK(r.config->notifiers[0].url == "https://hooks.slack.com/services/T1/B1/YYYY");
+  CHECK(r.config->notifiers[0].url == "https://slack.invalid/services/T1/B1/YYYY");
   CHECK(r.config->notifiers[1].token == "tok");
 }
 

@@ -14,6 +14,7 @@
 
 #include "sloguard/config/alerting.h"
 #include "sloguard/config/release.h"
+#include "sloguard/config/remote_write.h"
 
 namespace sloguard::config {
 
@@ -170,6 +171,7 @@ struct Config {
   AlertingConfig alerting;                 // top-level alerting:
   std::vector<NotifierConfig> notifiers;   // top-level notifiers:
   ReleaseConfig release;                   // top-level release: (release.h)
+  RemoteWriteConfig remote_write;          // top-level remote_write: (remote_write.h)
 
   static std::vector<PolicyTier> default_budget_policy();
   const ServiceConfig* find_service(std::string_view name) const;

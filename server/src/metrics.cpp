@@ -49,6 +49,29 @@ Metrics::Metrics()
                             .Name("sloguard_ingest_batches_rejected_total")
                             .Help("Ingest requests rejected, by reason.")
                             .Register(*registry_)),
+      rw_requests_(prometheus::BuildCounter()
+                       .Name("sloguard_remote_write_requests_total")
+                       .Help("Prometheus remote_write requests (POST /api/v1/write), by status code.")
+                       .Register(*registry_)),
+      rw_samples_(prometheus::BuildCounter()
+                      .Name("sloguard_remote_write_samples_total")
+                      .Help("Samples received over remote_write, by what became of them (docs/remote-write.md).")
+                      .Register(*registry_)),
+      rw_limited_(prometheus::BuildCounter()
+                      .Name("sloguard_remote_write_series_limited_total")
+                      .Help("remote_write samples counted for their service but not for a new endpoint or version "
+                            "series (remote_write.max_series_per_service, or an unusable label value).")
+                      .Register(*registry_)),
+      rw_series_(prometheus::BuildGauge()
+                     .Name("sloguard_remote_write_series")
+                     .Help("Remote series whose last value sloguard keeps.")
+                     .Register(*registry_)
+                     .Add({})),
+      rw_series_limit_(prometheus::BuildGauge()
+                           .Name("sloguard_remote_write_series_limit")
+                           .Help("remote_write.max_series: the bound on remote series kept.")
+                           .Register(*registry_)
+                           .Add({})),
       http_duration_(prometheus::BuildHistogram()
                          .Name("sloguard_http_request_duration_seconds")
                          .Help("HTTP API request duration, by method, route and status code.")
@@ -184,6 +207,21 @@ void Metrics::events_ingested(const std::string& service, uint64_t n) {
 void Metrics::events_rejected(const std::string& reason, uint64_t events) {
   batches_rejected_.Add({{"reason", reason}}).Increment();
   events_rejected_.Add({{"reason", reason}}).Increment(static_cast<double>(events));
+}
+
+void Metrics::remote_write_request(int code) { rw_requests_.Add({{"code", std::to_string(code)}}).Increment(); }
+
+void Metrics::remote_write_samples(const char* result, uint64_t n) {
+  rw_samples_.Add({{"result", result}}).Increment(static_cast<double>(n));
+}
+
+void Metrics::remote_write_series(size_t series, size_t limit) {
+  rw_series_.Set(static_cast<double>(series));
+  rw_series_limit_.Set(static_cast<double>(limit));
+}
+
+void Metrics::remote_write_series_limited(const std::string& service, uint64_t n) {
+  rw_limited_.Add({{"service", service}}).Increment(static_cast<double>(n));
 }
 
 void Metrics::evaluation_done(double seconds, size_t failures) {

@@ -41,6 +41,12 @@ class Metrics {
   void observe_request(const std::string& method, const std::string& route, int code, double seconds);
   void events_ingested(const std::string& service, uint64_t n);
   void events_rejected(const std::string& reason, uint64_t events);
+  // One POST /api/v1/write: its status code, samples by result, the remote series now kept
+  // (and their bound), samples kept out of new endpoint/version series per service.
+  void remote_write_request(int code);
+  void remote_write_samples(const char* result, uint64_t n);
+  void remote_write_series(size_t series, size_t limit);
+  void remote_write_series_limited(const std::string& service, uint64_t n);
   void evaluation_done(double seconds, size_t failures);
   // Last result per probe (blackbox_exporter's names) and results by outcome.
   void probe_result(const std::string& probe, const std::string& service, bool success, double latency_ms,
@@ -69,6 +75,11 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& events_ingested_;
   prometheus::Family<prometheus::Counter>& events_rejected_;
   prometheus::Family<prometheus::Counter>& batches_rejected_;
+  prometheus::Family<prometheus::Counter>& rw_requests_;
+  prometheus::Family<prometheus::Counter>& rw_samples_;
+  prometheus::Family<prometheus::Counter>& rw_limited_;
+  prometheus::Gauge& rw_series_;
+  prometheus::Gauge& rw_series_limit_;
   prometheus::Family<prometheus::Histogram>& http_duration_;
   prometheus::Histogram& evaluation_duration_;
   prometheus::Counter& evaluation_failures_;

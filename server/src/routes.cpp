@@ -117,6 +117,34 @@ void Server::Impl::install_routes() {
           reject_batch(res, out, collector::reject_reason_name(out.reason));
         });
 
+  // Prometheus remote_write 1.0 (docs/remote-write.md). 204 once stored; the sender retries 5xx
+  // only, so everything that can never succeed is a 4xx.
+  route("POST", "/api/v1/write", "/api/v1/write", Role::kIngest,
+        [this](const httplib::Request& req, httplib::Response& res) {
+          auto cfg = config();
+          const std::string encoding = req.get_header_value("Content-Encoding");
+          const std::string type = req.get_header_value("Content-Type");
+          const std::string version = req.get_header_value("X-Prometheus-Remote-Write-Version");
+          collector::RemoteWriteHeaders h{encoding, type, version};
+          collector::RemoteWriteOutcome out = remote_write.ingest(cfg, req.body, h);
+          metrics.remote_write_request(out.status);
+          for (size_t i = 0; i < collector::kSampleResults; ++i) {
+            if (out.samples[i] > 0) {
+              metrics.remote_write_samples(collector::sample_result_name(static_cast<collector::SampleResult>(i)),
+                                           out.samples[i]);
+            }
+          }
+          if (out.status != 204) {
+            if (out.status >= 500) log::error("remote_write: store failed", {{"error", out.error}});
+            reply_error(res, out.status, out.error);
+            return;
+          }
+          metrics.remote_write_series(out.series_kept, cfg->remote_write.max_series);
+          for (const auto& [service, n] : out.events_by_service) metrics.events_ingested(service, n);
+          for (const auto& [service, n] : out.series_limited_by_service) metrics.remote_write_series_limited(service, n);
+          res.status = 204;
+        });
+
   route("GET", "/api/v1/slos", "/api/v1/slos", Role::kRead,
         [this](const httplib::Request& req, httplib::Response& res) {
           double at;
@@ -304,6 +332,7 @@ void Server::Impl::install_routes() {
     try {
     if (res.status == 413) {
       if (req.path == "/api/v1/events") metrics.events_rejected("too_large", 0);
+      if (req.path == "/api/v1/write") metrics.remote_write_request(413);
       reply_error(res, 413, "request body exceeds server.max_body_bytes (" +
                                 std::to_string(config()->server.max_body_bytes) + " bytes)");
     } else if (res.status == 404) {

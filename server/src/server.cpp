@@ -24,6 +24,9 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
     // One undecodable entry must not keep the daemon down; the rest is loaded.
     log::error("alerting state partly unreadable", {{"error", s.to_string()}});
   }
+  if (Status s = impl->remote_write.load(); !s.ok()) {
+    return Status::IOError("remote_write state: " + s.message());
+  }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 

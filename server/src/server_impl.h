@@ -21,6 +21,7 @@
 #include "sloguard/alerting/silences.h"
 #include "sloguard/collector/event_ingest.h"
 #include "sloguard/collector/probe.h"
+#include "sloguard/collector/remote_write.h"
 #include "sloguard/hooks/deployments.h"
 #include "sloguard/hooks/rollback.h"
 #include "sloguard/net/http_sender.h"
@@ -43,6 +44,7 @@ struct Server::Impl {
         source(*store),
         engine(source),
         ingestor(*store, clock),
+        remote_write(*store, clock),
         evaluator([this] { return config(); }, engine, metrics, clock),
         prober(clock),
         http_sender(net::make_curl_sender()),
@@ -134,6 +136,7 @@ struct Server::Impl {
   slo::StoreSource source;
   slo::Engine engine;
   collector::EventIngestor ingestor;
+  collector::RemoteWriteIngestor remote_write;
   Evaluator evaluator;
   collector::Prober prober;
   std::unique_ptr<net::HttpSender> http_sender;

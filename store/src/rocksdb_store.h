@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include "series_dictionary.h"
 #include "sloguard/store/store.h"
@@ -37,6 +38,7 @@ class RocksDbStore final : public Store {
   Result<std::optional<std::string>> get_state(std::string_view key) const override;
   Status delete_state(std::string_view key) override;
   Status write_state(const std::vector<StateWrite>& writes) override;
+  Status write(const std::vector<RollupDelta>& deltas, const std::vector<StateWrite>& state) override;
   Status scan_state(std::string_view prefix,
                     const std::function<void(std::string_view key, std::string_view value)>& visit) const override;
 
@@ -48,6 +50,11 @@ class RocksDbStore final : public Store {
   rocksdb::ColumnFamilyHandle* rollup_cf(Resolution res) const {
     return res == Resolution::kDay ? day_cf_ : res == Resolution::kHour ? hour_cf_ : minute_cf_;
   }
+
+  // Adds the merges of deltas (checked) to batch.
+  Status add_rollups(const std::vector<RollupDelta>& deltas, rocksdb::WriteBatch& batch) const;
+  // Adds the state writes (keys checked) to batch.
+  Status add_state(const std::vector<StateWrite>& writes, rocksdb::WriteBatch& batch) const;
 
   StoreOptions options_;
   std::unique_ptr<rocksdb::DB> db_;

@@ -48,6 +48,24 @@ rocksdb::Status add_merge(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandl
 
 Status RocksDbStore::write_rollups(const std::vector<RollupDelta>& deltas) {
   if (deltas.empty()) return Status::OK();
+  rocksdb::WriteBatch batch;
+  if (Status st = add_rollups(deltas, batch); !st.ok()) return st;
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  return from_rocksdb(db_->Write(wo, &batch), "write rollups");
+}
+
+Status RocksDbStore::write(const std::vector<RollupDelta>& deltas, const std::vector<StateWrite>& state) {
+  if (deltas.empty() && state.empty()) return Status::OK();
+  rocksdb::WriteBatch batch;
+  if (Status st = add_rollups(deltas, batch); !st.ok()) return st;
+  if (Status st = add_state(state, batch); !st.ok()) return st;
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  return from_rocksdb(db_->Write(wo, &batch), "write rollups and state");
+}
+
+Status RocksDbStore::add_rollups(const std::vector<RollupDelta>& deltas, rocksdb::WriteBatch& batch) const {
   for (size_t i = 0; i < deltas.size(); ++i) {
     if (Status s = check_delta(deltas[i], i); !s.ok()) return s;
   }
@@ -61,7 +79,6 @@ Status RocksDbStore::write_rollups(const std::vector<RollupDelta>& deltas) {
     return a->series != b->series ? a->series < b->series : a->minute_start < b->minute_start;
   });
 
-  rocksdb::WriteBatch batch;
   std::string encoded;
   Rollup minute_acc;
   Rollup hour_acc;
@@ -90,10 +107,7 @@ Status RocksDbStore::write_rollups(const std::vector<RollupDelta>& deltas) {
     }
   }
   if (!s.ok()) return from_rocksdb(s, "build rollup batch");
-
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync_writes;
-  return from_rocksdb(db_->Write(wo, &batch), "write rollups");
+  return Status::OK();
 }
 
 Status RocksDbStore::scan(SeriesId series, Resolution res, int64_t from, int64_t to, RollupParts parts,

@@ -52,13 +52,18 @@ Status RocksDbStore::delete_state(std::string_view key) {
   return s.ok() ? Status::OK() : from_rocksdb(s, "delete state " + std::string(key));
 }
 
-Status RocksDbStore::write_state(const std::vector<StateWrite>& writes) {
-  rocksdb::WriteBatch batch;
+Status RocksDbStore::add_state(const std::vector<StateWrite>& writes, rocksdb::WriteBatch& batch) const {
   for (const auto& w : writes) {
     if (Status s = check_key(w.key); !s.ok()) return s;
     rocksdb::Status s = w.value ? batch.Put(state_cf_, slice(w.key), slice(*w.value)) : batch.Delete(state_cf_, slice(w.key));
     if (!s.ok()) return from_rocksdb(s, "state batch");
   }
+  return Status::OK();
+}
+
+Status RocksDbStore::write_state(const std::vector<StateWrite>& writes) {
+  rocksdb::WriteBatch batch;
+  if (Status s = add_state(writes, batch); !s.ok()) return s;
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
   rocksdb::Status s = db_->Write(wo, &batch);

@@ -86,6 +86,11 @@ class Store {
     std::optional<std::string> value;  // nullopt: delete the key
   };
   virtual Status write_state(const std::vector<StateWrite>& writes) = 0;
+  // Rollup deltas (as write_rollups) and state writes (as write_state) in one atomic write:
+  // all of it or none, in the WAL before it returns. Used where derived state must move with
+  // the data (remote_write's last value per remote series). InvalidArgument, nothing written,
+  // for what either of the two would reject. Thread-safe.
+  virtual Status write(const std::vector<RollupDelta>& deltas, const std::vector<StateWrite>& state) = 0;
   // Visits state entries whose key starts with prefix, in key order.
   virtual Status scan_state(std::string_view prefix,
                             const std::function<void(std::string_view key, std::string_view value)>& visit) const = 0;

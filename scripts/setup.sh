@@ -9,6 +9,7 @@ PACKAGES=(
   prometheus-cpp-dev libcpp-httplib-dev libssl-dev libbrotli-dev
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libcurl4-openssl-dev
   libprotobuf-dev protobuf-compiler
+  libre2-dev
   libhowardhinnant-date-dev tzdata
   catch2 curl
   # The Prometheus interop test and the promtool checks of `sloguard rules export` run the

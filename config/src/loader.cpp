@@ -1,6 +1,6 @@
 // load_config_file / load_config_text: YAML parsing, the top-level keys, storage and
 // services. The larger sections live in server_section.cpp, probe_section.cpp,
-// slo_section.cpp and policy_section.cpp.
+// slo_section.cpp, policy_section.cpp, release_section.cpp and remote_write_section.cpp.
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -128,7 +128,7 @@ void parse_root(ErrorSink& errors, const YAML::Node& root, Config& config) {
   }
   Fields f(errors, item,
            {"server", "storage", "evaluation_interval", "services", "slos", "budget_policy", "alerting", "notifiers",
-            "release"});
+            "release", "remote_write"});
   if (const Item* server = f.get("server")) detail::parse_server(errors, *server, config.server);
   std::optional<int64_t> retention = config.storage.retention_ms;
   if (const Item* storage = f.get("storage")) retention = parse_storage(errors, *storage, config.storage);
@@ -143,8 +143,13 @@ void parse_root(ErrorSink& errors, const YAML::Node& root, Config& config) {
   // alerting: first, wherever it is written: SLOs name its policies.
   detail::AlertingContext alerting;
   if (const Item* a = f.get("alerting")) detail::parse_alerting(errors, *a, config.alerting, alerting);
-  if (const Item* slos = f.get("slos")) {
+  const Item* slos = f.get("slos");
+  if (slos) {
     detail::parse_slos(errors, *slos, service_names, probes, retention, config.alerting, alerting, config.slos);
+  }
+  // After slos: histogram buckets are checked against the latency SLOs they feed.
+  if (const Item* rw = f.get("remote_write")) {
+    detail::parse_remote_write(errors, *rw, service_names, slos, config.slos, config.remote_write);
   }
   if (const Item* notifiers = f.get("notifiers")) {
     detail::parse_notifiers(errors, *notifiers, config.alerting.send_resolved, config.notifiers);

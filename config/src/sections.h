@@ -73,4 +73,12 @@ std::optional<std::string> secret_from_file(ErrorSink& errors, const Item& item)
 void parse_release(ErrorSink& errors, const Item& item, const std::vector<std::string>& service_names,
                    std::vector<NamedRef>& notify_refs, ReleaseConfig& out);
 
+// `remote_write:` — a list of mappings, or a mapping with mappings, ha, max_series,
+// idle_timeout, max_decoded_bytes, max_series_per_service (remote_write_section.cpp). Services
+// are checked against `service_names`. The buckets of histogram mappings are checked against
+// the thresholds of the latency SLOs they feed: `slos` as parsed, located through `slos_item`
+// (the `slos:` value; null when absent), so call it after parse_slos.
+void parse_remote_write(ErrorSink& errors, const Item& item, const std::vector<std::string>& service_names,
+                        const Item* slos_item, const std::vector<SloConfig>& slos, RemoteWriteConfig& out);
+
 }  // namespace sloguard::config::detail

@@ -3,8 +3,16 @@
 #include <algorithm>
 #include <bit>
 #include <cctype>
+#include <memory>
+#include <optional>
 
+#include <climits>
+
+#include <google/protobuf/arena.h>
+#include <google/protobuf/io/coded_stream.h>
 #include <snappy.h>
+
+#include <google/protobuf/wire_format_lite.h>
 
 #include "proto/remote_write.pb.h"
 
@@ -37,8 +45,36 @@ std::string quoted(std::string_view s) {
 
 struct ThreadState {
   std::string decoded;
-  sloguard::prompb::WriteRequest request;
+  std::unique_ptr<google::protobuf::Arena> arena;
 };
+
+// Counts the elements of a WriteRequest (series, and the repeated fields inside each) from
+// the wire format, without building anything. nullopt when the wire format is broken.
+std::optional<uint64_t> count_elements(const std::string& data) {
+  using google::protobuf::io::CodedInputStream;
+  CodedInputStream in(reinterpret_cast<const uint8_t*>(data.data()), static_cast<int>(data.size()));
+  in.SetTotalBytesLimit(INT_MAX);
+  uint64_t n = 0;
+  for (uint32_t tag; (tag = in.ReadTag()) != 0;) {
+    if ((tag >> 3) == 1 && (tag & 7) == 2) {
+      uint32_t len = 0;
+      if (!in.ReadVarint32(&len)) return std::nullopt;
+      ++n;
+      auto limit = in.PushLimit(static_cast<int>(len));
+      for (uint32_t inner; (inner = in.ReadTag()) != 0;) {
+        ++n;
+        if (!google::protobuf::internal::WireFormatLite::SkipField(&in, inner)) return std::nullopt;
+      }
+      if (!in.ConsumedEntireMessage()) return std::nullopt;
+      in.PopLimit(limit);
+    } else if (!google::protobuf::internal::WireFormatLite::SkipField(&in, tag)) {
+      return std::nullopt;
+    }
+    if (n > kMaxElementsPerRequest) return n;
+  }
+  if (!in.ConsumedEntireMessage()) return std::nullopt;
+  return n;
+}
 
 ThreadState& thread_state() {
   thread_local ThreadState state;
@@ -46,6 +82,12 @@ ThreadState& thread_state() {
 }
 
 }  // namespace
+
+void release_decoded() {
+  ThreadState& ts = thread_state();
+  ts.arena.reset();
+  if (ts.decoded.capacity() > 4u * 1024 * 1024) std::string().swap(ts.decoded);
+}
 
 bool is_stale_marker(double v) { return std::bit_cast<uint64_t>(v) == 0x7ff0000000000002ULL; }
 
@@ -84,7 +126,7 @@ void decode_write_request(std::string_view body, const RemoteWriteHeaders& heade
   if (!snappy::GetUncompressedLength(body.data(), body.size(), &decoded_size)) {
     return fail(400, "body is not snappy-compressed (block format): its length header does not decode");
   }
-  if (decoded_size > max_decoded_bytes) {
+  if (decoded_size > std::min<size_t>(max_decoded_bytes, INT_MAX)) {
     return fail(413, "body decodes to " + std::to_string(decoded_size) + " bytes, over remote_write.max_decoded_bytes (" +
                          std::to_string(max_decoded_bytes) + ")");
   }
@@ -93,9 +135,17 @@ void decode_write_request(std::string_view body, const RemoteWriteHeaders& heade
   if (!snappy::RawUncompress(body.data(), body.size(), ts.decoded.data())) {
     return fail(400, "body is not snappy-compressed (block format): the data is corrupt or truncated");
   }
-  sloguard::prompb::WriteRequest& req = ts.request;
-  req.Clear();
-  if (!req.ParseFromArray(ts.decoded.data(), static_cast<int>(ts.decoded.size()))) {
+  std::optional<uint64_t> elements = count_elements(ts.decoded);
+  if (elements && *elements > kMaxElementsPerRequest) {
+    return fail(413, "request holds more than " + std::to_string(kMaxElementsPerRequest) +
+                         " series, labels and samples; send smaller batches (queue_config.max_samples_per_send)");
+  }
+  google::protobuf::ArenaOptions ao;
+  ao.start_block_size = 64 * 1024;
+  ao.max_block_size = 4 * 1024 * 1024;
+  ts.arena = std::make_unique<google::protobuf::Arena>(ao);
+  auto& req = *google::protobuf::Arena::CreateMessage<sloguard::prompb::WriteRequest>(ts.arena.get());
+  if (!elements || !req.ParseFromArray(ts.decoded.data(), static_cast<int>(ts.decoded.size()))) {
     return fail(400, "body (" + std::to_string(decoded_size) +
                          " bytes after snappy) is not a protobuf prometheus.WriteRequest: truncated, or a "
                          "field of the wrong wire type");
@@ -115,18 +165,19 @@ void decode_write_request(std::string_view body, const RemoteWriteHeaders& heade
     sv.index = static_cast<size_t>(i);
     sv.label_begin = out.labels.size();
     bool sorted = true;
+    if (ts_msg.samples_size() == 0 && ts_msg.histograms_size() == 0 && ts_msg.exemplars_size() == 0) continue;
+    bool has_empty = false;
     for (int j = 0; j < ts_msg.labels_size(); ++j) {
       const auto& l = ts_msg.labels(j);
       if (l.name().empty()) {
         return fail(400, where() + ".labels[" + std::to_string(j) + "]: empty label name");
       }
-      if (l.value().empty()) continue;  // an empty value is the same as no label (Prometheus' data model)
       if (out.labels.size() > sv.label_begin && !(out.labels.back().first < std::string_view(l.name()))) sorted = false;
+      has_empty = has_empty || l.value().empty();
       out.labels.emplace_back(l.name(), l.value());
     }
-    sv.label_end = out.labels.size();
     auto first = out.labels.begin() + static_cast<std::ptrdiff_t>(sv.label_begin);
-    auto last = out.labels.begin() + static_cast<std::ptrdiff_t>(sv.label_end);
+    auto last = out.labels.end();
     if (!sorted) std::sort(first, last, [](const LabelView& a, const LabelView& b) { return a.first < b.first; });
     for (auto it = first; it != last; ++it) {
       if (it + 1 != last && it->first == (it + 1)->first) {
@@ -134,6 +185,10 @@ void decode_write_request(std::string_view body, const RemoteWriteHeaders& heade
       }
       if (it->first == "__name__") sv.name = it->second;
     }
+    if (has_empty) {  // an empty value is the same as no label (Prometheus' data model)
+      out.labels.erase(std::remove_if(first, last, [](const LabelView& l) { return l.second.empty(); }), last);
+    }
+    sv.label_end = out.labels.size();
     if (sv.name.empty() && (ts_msg.samples_size() > 0 || ts_msg.histograms_size() > 0)) {
       return fail(400, where() + ".labels: no __name__ label (every series must name its metric)");
     }

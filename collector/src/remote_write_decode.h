@@ -42,6 +42,14 @@ struct DecodedRequest {
 void decode_write_request(std::string_view body, const RemoteWriteHeaders& headers, size_t max_decoded_bytes,
                           DecodedRequest& out);
 
+// Frees what the last decode_write_request on this thread holds (the message's arena, and a
+// large decode buffer), once its views are no longer used.
+void release_decoded();
+
+// At most this many series, labels, samples, exemplars and histograms in one request: bounds
+// the memory a small, highly compressible body can make the parser allocate.
+inline constexpr uint64_t kMaxElementsPerRequest = 1'000'000;
+
 // Prometheus' staleness marker: the NaN with bit pattern 0x7ff0000000000002.
 bool is_stale_marker(double v);
 

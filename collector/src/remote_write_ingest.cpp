@@ -29,6 +29,8 @@ constexpr int64_t kMaxFutureSkewMs = 300 * 1000;
 constexpr size_t kMaxLabelBytes = 256;
 constexpr size_t kMaxHaClusters = 1000;
 constexpr int64_t kSweepEveryMs = 10 * 1000;
+// A series' identity (its labels) is kept in memory and in the store: bounded.
+constexpr size_t kMaxSeriesKeyBytes = 4096;
 
 std::string id_hex(uint64_t id) {
   char b[17];
@@ -88,7 +90,7 @@ std::optional<double> parse_le(std::string_view s) {
   if (s == "+Inf" || s == "Inf" || s == "inf" || s == "+inf") return std::numeric_limits<double>::infinity();
   double v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || !(v >= 0) || std::isnan(v)) return std::nullopt;
+  if (ec != std::errc() || p != s.data() + s.size() || !(v >= 0) || !(v <= 1e9)) return std::nullopt;
   return v;
 }
 
@@ -173,13 +175,16 @@ struct RemoteWriteIngestor::Impl {
   uint64_t cfg_gen = 0;
   std::unordered_map<std::string, std::vector<Candidate>, StringHash, std::equal_to<>> index;  // metric name ->
   std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> series_per_service;
-  int64_t last_sweep_ms = std::numeric_limits<int64_t>::min();
+  bool swept = false;
+  int64_t last_sweep_ms = 0;
 
   void use_config(const std::shared_ptr<const config::Config>& next);
   Target resolve(const config::RemoteWriteMapping& m, const LabelView* lb, const LabelView* le);
   store::SeriesId ensure_labelled(const std::string& service, const char* label, std::string_view value, bool& limited);
   bool ha_accept(std::string_view cluster, std::string_view replica, int64_t now_ms, int64_t timeout_ms);
-  void sweep(int64_t now_ms, std::vector<store::Store::StateWrite>& writes);
+  // Takes series idle for idle_timeout out of the map (into `evicted`, with their deletes in
+  // `writes`), at most every kSweepEveryMs. The caller puts them back if the write fails.
+  void sweep(int64_t now_ms, std::vector<store::Store::StateWrite>& writes, std::vector<std::unique_ptr<Entry>>& evicted);
 };
 
 RemoteWriteIngestor::RemoteWriteIngestor(store::Store& store, const Clock& clock)
@@ -194,6 +199,7 @@ Status RemoteWriteIngestor::load() {
   });
   if (!s.ok()) return s;
   size_t bad = 0;
+  std::vector<uint64_t> stale_ids;  // a key stored under two ids: the older state is dropped
   s = impl_->store.scan_state(kStatePrefix, [&](std::string_view k, std::string_view v) {
     std::string hex(k.substr(kStatePrefix.size()));
     auto it = keys.find(hex);
@@ -207,11 +213,25 @@ Status RemoteWriteIngestor::load() {
     e->key = it->second;
     e->touched_ms = impl_->clock.now_ms();
     impl_->next_id = std::max<uint64_t>(impl_->next_id, id + 1);
-    impl_->series.emplace(e->key, std::move(e));
+    auto [pos, inserted] = impl_->series.try_emplace(e->key, nullptr);
+    if (inserted || pos->second->state.base_ts < e->state.base_ts) {
+      if (!inserted) stale_ids.push_back(pos->second->id);
+      pos->second = std::move(e);
+    } else {
+      stale_ids.push_back(e->id);
+    }
   });
   if (!s.ok()) return s;
   for (const auto& [hex, key] : keys) {
     impl_->next_id = std::max<uint64_t>(impl_->next_id, std::strtoull(hex.c_str(), nullptr, 16) + 1);
+  }
+  if (!stale_ids.empty()) {
+    std::vector<store::Store::StateWrite> writes;
+    for (uint64_t id : stale_ids) {
+      writes.push_back({std::string(kLabelsPrefix) + id_hex(id), std::nullopt});
+      writes.push_back({std::string(kStatePrefix) + id_hex(id), std::nullopt});
+    }
+    if (Status ws = impl_->store.write_state(writes); !ws.ok()) return ws;
   }
   if (bad > 0) log::warn("remote_write: undecodable series state skipped", {{"series", std::to_string(bad)}});
   return Status::OK();
@@ -308,11 +328,12 @@ bool RemoteWriteIngestor::Impl::ha_accept(std::string_view cluster, std::string_
   auto it = ha.find(cluster);
   if (it == ha.end()) {
     if (ha.size() >= kMaxHaClusters) {
-      // Forget clusters not heard from for ten failover timeouts to make room.
-      for (auto i = ha.begin(); i != ha.end();) {
-        i = now_ms - i->second.last_seen_ms > 10 * timeout_ms ? ha.erase(i) : std::next(i);
+      // Forget the cluster heard from least recently to make room.
+      auto oldest = ha.begin();
+      for (auto i = ha.begin(); i != ha.end(); ++i) {
+        if (i->second.last_seen_ms < oldest->second.last_seen_ms) oldest = i;
       }
-      if (ha.size() >= kMaxHaClusters) return true;  // no dedup past the bound, rather than dropping data
+      ha.erase(oldest);
     }
     ha.emplace(std::string(cluster), HaElection{std::string(cluster), std::string(replica), now_ms});
     return true;
@@ -331,14 +352,17 @@ bool RemoteWriteIngestor::Impl::ha_accept(std::string_view cluster, std::string_
   return false;
 }
 
-void RemoteWriteIngestor::Impl::sweep(int64_t now_ms, std::vector<store::Store::StateWrite>& writes) {
-  if (now_ms - last_sweep_ms < kSweepEveryMs) return;
+void RemoteWriteIngestor::Impl::sweep(int64_t now_ms, std::vector<store::Store::StateWrite>& writes,
+                                      std::vector<std::unique_ptr<Entry>>& evicted) {
+  if (swept && now_ms - last_sweep_ms < kSweepEveryMs) return;
+  swept = true;
   last_sweep_ms = now_ms;
   const int64_t idle = cfg->remote_write.idle_timeout_ms;
   for (auto it = series.begin(); it != series.end();) {
     if (now_ms - it->second->touched_ms > idle) {
       writes.push_back({std::string(kLabelsPrefix) + id_hex(it->second->id), std::nullopt});
       writes.push_back({std::string(kStatePrefix) + id_hex(it->second->id), std::nullopt});
+      evicted.push_back(std::move(it->second));
       it = series.erase(it);
     } else {
       ++it;
@@ -351,6 +375,9 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
   RemoteWriteOutcome out;
   const config::Config& cfg = *cfg_ptr;
   thread_local detail::DecodedRequest req;
+  struct Release {
+    ~Release() { detail::release_decoded(); }
+  } release;
   detail::decode_write_request(body, headers, cfg.remote_write.max_decoded_bytes, req);
   if (req.status != 204) {
     out.status = req.status;
@@ -368,7 +395,7 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
   const config::RemoteWriteConfig& rw = cfg.remote_write;
   const int64_t now_ms = im.clock.now_ms();
   const int64_t newest_ms = now_ms + kMaxFutureSkewMs;
-  const int64_t oldest_ms = now_ms - cfg.storage.retention_ms;
+  const int64_t oldest_ms = std::max<int64_t>(0, now_ms - cfg.storage.retention_ms);
 
   // Undo log: an entry's state before this request first changed it (restored if the write fails).
   struct Touched {
@@ -379,7 +406,8 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
   std::vector<Touched> touched;
   std::unordered_map<Entry*, size_t> touched_at;
   std::vector<store::Store::StateWrite> writes;
-  if (im.series.size() >= rw.max_series) im.sweep(now_ms, writes);
+  std::vector<std::unique_ptr<Entry>> evicted;
+  if (im.series.size() >= rw.max_series) im.sweep(now_ms, writes, evicted);
 
   std::vector<store::RollupDelta> deltas;
   std::unordered_map<MinuteKey, size_t, MinuteKeyHash> slot;
@@ -388,13 +416,18 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
   std::string key;
 
   auto add_events = [&](const Target& t, const Increase& inc, bool histogram, double largest_finite_le) {
+    if (inc.ts_ms < oldest_ms) return;
     const int64_t minute = (inc.ts_ms >= 0 ? inc.ts_ms / 60000 : (inc.ts_ms - 59999) / 60000) * 60;
     double latency_ms = -1;
     if (histogram) {
       if (std::isfinite(inc.le)) {
         latency_ms = static_cast<double>(std::llround(inc.le * 1e6)) / 1000.0;
-      } else if (largest_finite_le > 0) {
-        latency_ms = static_cast<double>(std::llround(largest_finite_le * 1e6) + 1) / 1000.0;  // just above the top bound
+      } else {
+        // Above the top bound: just above it and above every latency threshold, so these
+        // requests are bad for every threshold and a percentile reads at least the bound.
+        int64_t us = std::llround(largest_finite_le * 1e6);
+        if (!t.thresholds_us->empty()) us = std::max<int64_t>(us, t.thresholds_us->back());
+        latency_ms = static_cast<double>(us + 1) / 1000.0;
       }
     }
     for (store::SeriesId sid : {t.service_series, t.endpoint_series, t.version_series}) {
@@ -471,15 +504,24 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
       le_value = *parsed;
     }
     // The series' identity: its labels without the HA replica label and, for buckets, `le`.
+    // Length-prefixed, so no label value can make two label sets one key.
     key.clear();
     key += cand->role == Role::kBucket ? 'h' : 'c';
+    auto put = [&](std::string_view v) {
+      const size_t n = std::min<size_t>(v.size(), 0xffff);
+      key += static_cast<char>(n >> 8);
+      key += static_cast<char>(n & 0xff);
+      key.append(v.data(), n);
+    };
     for (const LabelView* l = lb; l != le; ++l) {
       if (rw.ha.enabled() && l->first == rw.ha.replica_label) continue;
       if (cand->role == Role::kBucket && l->first == "le") continue;
-      key += l->first;
-      key += '\x1f';
-      key += l->second;
-      key += '\x1e';
+      put(l->first);
+      put(l->second);
+    }
+    if (key.size() > kMaxSeriesKeyBytes) {
+      count(SampleResult::kInvalidLabel, n_samples);
+      continue;
     }
     Entry* e = nullptr;
     bool created = false;
@@ -493,6 +535,11 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
     Target fresh;
     const Target* t = e ? &e->target : nullptr;
     if (!e) {
+      if (im.series.size() >= rw.max_series) im.sweep(now_ms, writes, evicted);
+      if (im.series.size() >= rw.max_series) {
+        count(SampleResult::kSeriesLimit, n_samples);
+        continue;
+      }
       fresh = im.resolve(m, lb, le);
       t = &fresh;
     }
@@ -501,11 +548,6 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
       continue;
     }
     if (!e) {
-      if (im.series.size() >= rw.max_series) im.sweep(now_ms, writes);
-      if (im.series.size() >= rw.max_series) {
-        count(SampleResult::kSeriesLimit, n_samples);
-        continue;
-      }
       auto ne = std::make_unique<Entry>();
       ne->id = im.next_id++;
       ne->key = key;
@@ -529,8 +571,9 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
     for (size_t si = sv.sample_begin; si < sv.sample_end; ++si) {
       const detail::SampleView& s = req.samples[si];
       if (detail::is_stale_marker(s.value)) {
-        e->state = RemoteSeriesState{};  // the series ends; a later sample starts it again
-        count(SampleResult::kStale);
+        uint64_t incomplete = 0;
+        count(e->state.mark_stale(s.ts_ms, incomplete));  // the series ends; a later sample starts it again
+        if (incomplete) count(SampleResult::kIncomplete, incomplete);
         continue;
       }
       if (!std::isfinite(s.value) || s.value < 0) {
@@ -556,10 +599,7 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
           if (std::isfinite(b.le)) largest_finite = b.le;
         }
       }
-      for (const Increase& inc : incs) {
-        if (inc.ts_ms < oldest_ms) continue;
-        add_events(*t, inc, cand->role == Role::kBucket, largest_finite);
-      }
+      for (const Increase& inc : incs) add_events(*t, inc, cand->role == Role::kBucket, largest_finite);
     }
   }
 
@@ -567,13 +607,6 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
   std::string encoded;
   for (const Touched& tc : touched) {
     const std::string hex = id_hex(tc.entry->id);
-    if (tc.entry->state.empty()) {
-      if (!tc.created) {
-        writes.push_back({std::string(kLabelsPrefix) + hex, std::nullopt});
-        writes.push_back({std::string(kStatePrefix) + hex, std::nullopt});
-      }
-      continue;
-    }
     if (tc.created) writes.push_back({std::string(kLabelsPrefix) + hex, tc.entry->key});
     encoded.clear();
     tc.entry->state.encode(encoded);
@@ -588,13 +621,16 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
         it->entry->state = std::move(it->before);
       }
     }
+    for (auto& ev : evicted) {
+      std::string k = ev->key;
+      im.series.emplace(std::move(k), std::move(ev));
+    }
     out = RemoteWriteOutcome{};
-    out.status = 500;
-    out.error = "storage error: " + st.message();
+    // A store that refuses the data as invalid will refuse a retry too: that is not for the
+    // sender to retry.
+    out.status = st.is_invalid_argument() ? 400 : 500;
+    out.error = (st.is_invalid_argument() ? "cannot store: " : "storage error: ") + st.message();
     return out;
-  }
-  for (const Touched& tc : touched) {
-    if (tc.entry->state.empty()) im.series.erase(tc.entry->key);
   }
   out.series_kept = im.series.size();
   for (const auto& [svc, n] : events_by_service) out.events_by_service.emplace_back(*svc, n);

@@ -310,3 +310,26 @@ TEST_CASE("remote_write: bodies that are not remote_write 1.0 get a 4xx that say
   CHECK(write(f, good).first == 204);
   CHECK(sli(f, "checkout-availability")["total"] == 1);
 }
+
+TEST_CASE("remote_write: idle series make room when max_series is reached") {
+  ServerFixture f(kConfig);
+  std::vector<RwSeries> many;
+  for (int i = 0; i < 50; ++i) many.push_back(counter("checkout", "200", {{0, kT0}}, "/h0", {{"pod", "p" + std::to_string(i)}}));
+  REQUIRE(write(f, testing::write_request(many)).first == 204);
+  REQUIRE(write(f, testing::write_request({counter("checkout", "200", {{0, kT0}}, "/h0", {{"pod", "new"}})})).first == 204);
+  CHECK(metric(f, "sloguard_remote_write_samples_total{result=\"series_limit\"}") == 1);
+  f.clock().advance(std::chrono::hours(2));  // idle_timeout is 1h by default
+  REQUIRE(write(f, testing::write_request({counter("checkout", "200", {{0, kT0}}, "/h0", {{"pod", "new"}})})).first == 204);
+  CHECK(metric(f, "sloguard_remote_write_series") == 1);
+}
+
+TEST_CASE("remote_write: label values holding separator bytes cannot pose as another series") {
+  ServerFixture f(kConfig);
+  REQUIRE(write(f, testing::write_request({counter("checkout", "200", {{0, kT0}})})).first == 204);
+  RwSeries forged;
+  forged.labels = {{"__name__", "http_requests_total"}, {"code", std::string("200\x1ehandler\x1f/pay", 16)},
+                   {"instance", "a:9090"}, {"job", "checkout"}};
+  forged.samples = {{1000, kT0 + 15000}};
+  REQUIRE(write(f, testing::write_request({forged})).first == 204);
+  CHECK(sli(f, "checkout-availability")["total"] == 0);
+}

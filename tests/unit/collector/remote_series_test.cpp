@@ -152,3 +152,48 @@ TEST_CASE("remote series state survives encode and decode, pending scrapes inclu
   CHECK_FALSE(back.decode(bytes.substr(0, bytes.size() - 1)));
   CHECK_FALSE(back.decode(""));
 }
+
+TEST_CASE("histogram: buckets first seen at different scrapes are not counted twice") {
+  RemoteSeriesState s;
+  std::vector<Increase> out;
+  uint64_t incomplete = 0;
+  // le=0.1 arrives for two scrapes before +Inf arrives for either (a lagging shard).
+  (void)s.add_bucket(0.1, 1000, 100, out, incomplete);
+  (void)s.add_bucket(0.1, 16000, 110, out, incomplete);
+  CHECK(s.add_bucket(kInf, 1000, 200, out, incomplete) == SampleResult::kOutOfOrder);
+  CHECK(s.add_bucket(kInf, 16000, 215, out, incomplete) == SampleResult::kFirstSample);
+  (void)s.add_bucket(0.1, 31000, 112, out, incomplete);
+  (void)s.add_bucket(kInf, 31000, 220, out, incomplete);
+  // 10 real events <= 0.1 between 1s and 16s, then 2 <= 0.1 and 3 above; never more than real.
+  CHECK(total(out) == 15);
+}
+
+TEST_CASE("a staleness marker in a retried request changes nothing") {
+  RemoteSeriesState s;
+  std::vector<Increase> out;
+  uint64_t incomplete = 0;
+  auto send = [&] {
+    (void)s.add_counter(1000, 10, out);
+    (void)s.mark_stale(2000, incomplete);
+    (void)s.add_counter(3000, 0, out);
+    (void)s.add_counter(4000, 5, out);
+  };
+  send();
+  CHECK(total(out) == 5);
+  send();  // the same request again
+  CHECK(total(out) == 5);
+  CHECK(s.mark_stale(1500, incomplete) == SampleResult::kOutOfOrder);
+}
+
+TEST_CASE("histogram: a bucket that stops reporting leaves the layout instead of stopping the series") {
+  RemoteSeriesState s;
+  std::vector<Increase> out;
+  uint64_t incomplete = 0;
+  for (double le : {0.1, 0.5, kInf}) (void)s.add_bucket(le, 1000, 0, out, incomplete);
+  for (int k = 1; k <= 20; ++k) {
+    (void)s.add_bucket(0.1, 1000 + k * 15000, k, out, incomplete);
+    (void)s.add_bucket(kInf, 1000 + k * 15000, 2 * k, out, incomplete);
+  }
+  CHECK(s.buckets.size() == 2);
+  CHECK(total(out) >= 30);  // all but the last few held scrapes are stored
+}

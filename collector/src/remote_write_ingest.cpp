@@ -9,6 +9,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -23,8 +24,19 @@ using detail::Increase;
 using detail::LabelView;
 using detail::RemoteSeriesState;
 
-constexpr std::string_view kLabelsPrefix = "rw/l/";  // id -> the series' identity (its key)
-constexpr std::string_view kStatePrefix = "rw/v/";   // id -> RemoteSeriesState::encode
+// Persisted remote series state (state column family):
+//   rw/l/<id>    the series' identity (its key), written once when the series is created
+//   rw/j/<seq>   one record per stored request: the new state of every series it changed, in the
+//                request's own WriteBatch (one key instead of one per series: RocksDB's cost is
+//                per key)
+//   rw/s/<page>  a snapshot of every series' state, 1,024 ids a page, written every
+//                kCheckpointEvery records together with the deletion of those records
+// Loading reads the snapshot, then the records in order (a later state wins).
+constexpr std::string_view kLabelsPrefix = "rw/l/";
+constexpr std::string_view kJournalPrefix = "rw/j/";
+constexpr std::string_view kSnapshotPrefix = "rw/s/";
+constexpr uint64_t kCheckpointEvery = 1024;
+constexpr uint32_t kDeleted = 0xffffffffu;
 constexpr int64_t kMaxFutureSkewMs = 300 * 1000;
 constexpr size_t kMaxLabelBytes = 256;
 constexpr size_t kMaxHaClusters = 1000;
@@ -115,6 +127,7 @@ struct Target {
 
 struct Entry {
   uint64_t id = 0;
+  uint64_t stamp = 0;  // the request that last changed it (to list each once)
   std::string key;
   RemoteSeriesState state;
   int64_t touched_ms = 0;
@@ -177,6 +190,15 @@ struct RemoteWriteIngestor::Impl {
   std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> series_per_service;
   bool swept = false;
   int64_t last_sweep_ms = 0;
+  uint64_t request_stamp = 0;
+  uint64_t next_seq = 1;           // the next journal record
+  uint64_t first_unchecked = 1;    // the oldest journal record not yet in the snapshot
+  std::set<uint64_t> pages;        // snapshot pages stored
+
+  // Replaces the in-memory series with what the store holds.
+  Status load_locked();
+  // Writes the snapshot and drops the journal records it covers, when enough have built up.
+  void maybe_checkpoint();
 
   void use_config(const std::shared_ptr<const config::Config>& next);
   Target resolve(const config::RemoteWriteMapping& m, const LabelView* lb, const LabelView* le);
@@ -184,57 +206,159 @@ struct RemoteWriteIngestor::Impl {
   bool ha_accept(std::string_view cluster, std::string_view replica, int64_t now_ms, int64_t timeout_ms);
   // Takes series idle for idle_timeout out of the map (into `evicted`, with their deletes in
   // `writes`), at most every kSweepEveryMs. The caller puts them back if the write fails.
-  void sweep(int64_t now_ms, std::vector<store::Store::StateWrite>& writes, std::vector<std::unique_ptr<Entry>>& evicted);
+  void sweep(int64_t now_ms, std::vector<store::Store::StateWrite>& writes, std::vector<std::unique_ptr<Entry>>& evicted,
+             std::string& journal);
 };
 
 RemoteWriteIngestor::RemoteWriteIngestor(store::Store& store, const Clock& clock)
     : impl_(std::make_unique<Impl>(store, clock)) {}
 RemoteWriteIngestor::~RemoteWriteIngestor() = default;
 
+namespace {
+
+void put_u64(std::string& out, uint64_t v) {
+  char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (8 * i));
+  out.append(b, 8);
+}
+void put_u32(std::string& out, uint32_t v) {
+  char b[4];
+  for (int i = 0; i < 4; ++i) b[i] = static_cast<char>(v >> (8 * i));
+  out.append(b, 4);
+}
+uint64_t get_le(std::string_view in, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+  return v;
+}
+
+// Appends one (id, state) item of a journal record or snapshot page.
+void put_item(std::string& out, uint64_t id, const RemoteSeriesState* state) {
+  put_u64(out, id);
+  if (!state) {
+    put_u32(out, kDeleted);
+    return;
+  }
+  const size_t len_at = out.size();
+  put_u32(out, 0);
+  state->encode(out);
+  const uint32_t len = static_cast<uint32_t>(out.size() - len_at - 4);
+  for (int i = 0; i < 4; ++i) out[len_at + static_cast<size_t>(i)] = static_cast<char>(len >> (8 * i));
+}
+
+// Calls visit(id, state bytes or nullopt for a deletion) for each item; false when malformed.
+template <typename Fn>
+bool for_each_item(std::string_view in, Fn&& visit) {
+  while (!in.empty()) {
+    if (in.size() < 12) return false;
+    uint64_t id = get_le(in, 8);
+    uint32_t len = static_cast<uint32_t>(get_le(in.substr(8), 4));
+    in.remove_prefix(12);
+    if (len == kDeleted) {
+      visit(id, std::optional<std::string_view>());
+      continue;
+    }
+    if (in.size() < len) return false;
+    visit(id, std::optional<std::string_view>(in.substr(0, len)));
+    in.remove_prefix(len);
+  }
+  return true;
+}
+
+}  // namespace
+
 Status RemoteWriteIngestor::load() {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  std::unordered_map<std::string, std::string> keys;  // id hex -> key
-  Status s = impl_->store.scan_state(kLabelsPrefix, [&](std::string_view k, std::string_view v) {
-    keys.emplace(std::string(k.substr(kLabelsPrefix.size())), std::string(v));
+  return impl_->load_locked();
+}
+
+Status RemoteWriteIngestor::Impl::load_locked() {
+  series.clear();
+  pages.clear();
+  next_id = 1;
+  std::unordered_map<uint64_t, std::string> keys;  // id -> key
+  Status s = store.scan_state(kLabelsPrefix, [&](std::string_view k, std::string_view v) {
+    uint64_t id = std::strtoull(std::string(k.substr(kLabelsPrefix.size())).c_str(), nullptr, 16);
+    if (id != 0) keys.emplace(id, std::string(v));
+    next_id = std::max<uint64_t>(next_id, id + 1);
   });
   if (!s.ok()) return s;
+  std::unordered_map<uint64_t, std::string> states;  // id -> encoded state
   size_t bad = 0;
-  std::vector<uint64_t> stale_ids;  // a key stored under two ids: the older state is dropped
-  s = impl_->store.scan_state(kStatePrefix, [&](std::string_view k, std::string_view v) {
-    std::string hex(k.substr(kStatePrefix.size()));
-    auto it = keys.find(hex);
+  auto take = [&](uint64_t id, std::optional<std::string_view> v) {
+    if (v) {
+      states[id] = std::string(*v);
+    } else {
+      states.erase(id);
+    }
+  };
+  s = store.scan_state(kSnapshotPrefix, [&](std::string_view k, std::string_view v) {
+    pages.insert(std::strtoull(std::string(k.substr(kSnapshotPrefix.size())).c_str(), nullptr, 16));
+    if (!for_each_item(v, take)) ++bad;
+  });
+  if (!s.ok()) return s;
+  uint64_t first = 0, last = 0;
+  s = store.scan_state(kJournalPrefix, [&](std::string_view k, std::string_view v) {
+    uint64_t seq = std::strtoull(std::string(k.substr(kJournalPrefix.size())).c_str(), nullptr, 16);
+    if (first == 0) first = seq;
+    last = std::max(last, seq);
+    if (!for_each_item(v, take)) ++bad;
+  });
+  if (!s.ok()) return s;
+  next_seq = last + 1;
+  first_unchecked = first == 0 ? next_seq : first;
+  std::vector<uint64_t> stale_ids;  // a key stored under two ids, or without a state: dropped
+  for (auto& [id, key] : keys) {
+    auto st = states.find(id);
     auto e = std::make_unique<Entry>();
-    uint64_t id = std::strtoull(hex.c_str(), nullptr, 16);
-    if (it == keys.end() || id == 0 || !e->state.decode(v)) {
-      ++bad;
-      return;
+    if (st == states.end() || !e->state.decode(st->second)) {
+      if (st != states.end()) ++bad;
+      stale_ids.push_back(id);
+      continue;
     }
     e->id = id;
-    e->key = it->second;
-    e->touched_ms = impl_->clock.now_ms();
-    impl_->next_id = std::max<uint64_t>(impl_->next_id, id + 1);
-    auto [pos, inserted] = impl_->series.try_emplace(e->key, nullptr);
+    e->key = key;
+    e->touched_ms = clock.now_ms();
+    auto [pos, inserted] = series.try_emplace(e->key, nullptr);
     if (inserted || pos->second->state.base_ts < e->state.base_ts) {
       if (!inserted) stale_ids.push_back(pos->second->id);
       pos->second = std::move(e);
     } else {
       stale_ids.push_back(e->id);
     }
-  });
-  if (!s.ok()) return s;
-  for (const auto& [hex, key] : keys) {
-    impl_->next_id = std::max<uint64_t>(impl_->next_id, std::strtoull(hex.c_str(), nullptr, 16) + 1);
   }
   if (!stale_ids.empty()) {
     std::vector<store::Store::StateWrite> writes;
-    for (uint64_t id : stale_ids) {
-      writes.push_back({std::string(kLabelsPrefix) + id_hex(id), std::nullopt});
-      writes.push_back({std::string(kStatePrefix) + id_hex(id), std::nullopt});
-    }
-    if (Status ws = impl_->store.write_state(writes); !ws.ok()) return ws;
+    for (uint64_t id : stale_ids) writes.push_back({std::string(kLabelsPrefix) + id_hex(id), std::nullopt});
+    if (Status ws = store.write_state(writes); !ws.ok()) return ws;
   }
-  if (bad > 0) log::warn("remote_write: undecodable series state skipped", {{"series", std::to_string(bad)}});
+  if (bad > 0) log::warn("remote_write: undecodable series state skipped", {{"records", std::to_string(bad)}});
   return Status::OK();
+}
+
+void RemoteWriteIngestor::Impl::maybe_checkpoint() {
+  if (next_seq - first_unchecked < kCheckpointEvery) return;
+  std::map<uint64_t, std::string> page_data;
+  for (const auto& [key, e] : series) put_item(page_data[e->id >> 10], e->id, &e->state);
+  std::vector<store::Store::StateWrite> writes;
+  for (uint64_t page : pages) {
+    if (!page_data.count(page)) writes.push_back({std::string(kSnapshotPrefix) + id_hex(page), std::nullopt});
+  }
+  std::set<uint64_t> next_pages;
+  for (auto& [page, data] : page_data) {
+    next_pages.insert(page);
+    writes.push_back({std::string(kSnapshotPrefix) + id_hex(page), std::move(data)});
+  }
+  for (uint64_t seq = first_unchecked; seq < next_seq; ++seq) {
+    writes.push_back({std::string(kJournalPrefix) + id_hex(seq), std::nullopt});
+  }
+  if (Status st = store.write_state(writes); !st.ok()) {
+    log::warn("remote_write: snapshot not written; the journal keeps growing until it is",
+              {{"error", st.message()}});
+    return;
+  }
+  pages = std::move(next_pages);
+  first_unchecked = next_seq;
 }
 
 void RemoteWriteIngestor::Impl::use_config(const std::shared_ptr<const config::Config>& next) {
@@ -353,7 +477,7 @@ bool RemoteWriteIngestor::Impl::ha_accept(std::string_view cluster, std::string_
 }
 
 void RemoteWriteIngestor::Impl::sweep(int64_t now_ms, std::vector<store::Store::StateWrite>& writes,
-                                      std::vector<std::unique_ptr<Entry>>& evicted) {
+                                      std::vector<std::unique_ptr<Entry>>& evicted, std::string& journal) {
   if (swept && now_ms - last_sweep_ms < kSweepEveryMs) return;
   swept = true;
   last_sweep_ms = now_ms;
@@ -361,7 +485,7 @@ void RemoteWriteIngestor::Impl::sweep(int64_t now_ms, std::vector<store::Store::
   for (auto it = series.begin(); it != series.end();) {
     if (now_ms - it->second->touched_ms > idle) {
       writes.push_back({std::string(kLabelsPrefix) + id_hex(it->second->id), std::nullopt});
-      writes.push_back({std::string(kStatePrefix) + id_hex(it->second->id), std::nullopt});
+      put_item(journal, it->second->id, nullptr);
       evicted.push_back(std::move(it->second));
       it = series.erase(it);
     } else {
@@ -397,17 +521,14 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
   const int64_t newest_ms = now_ms + kMaxFutureSkewMs;
   const int64_t oldest_ms = std::max<int64_t>(0, now_ms - cfg.storage.retention_ms);
 
-  // Undo log: an entry's state before this request first changed it (restored if the write fails).
-  struct Touched {
-    Entry* entry;
-    RemoteSeriesState before;
-    bool created;
-  };
-  std::vector<Touched> touched;
-  std::unordered_map<Entry*, size_t> touched_at;
+  // The series this request changes, each once; their new states go into one journal record.
+  // A failed write is undone by reloading the state from the store (rare, and exact).
+  const uint64_t stamp = ++im.request_stamp;
+  std::vector<Entry*> touched;
   std::vector<store::Store::StateWrite> writes;
   std::vector<std::unique_ptr<Entry>> evicted;
-  if (im.series.size() >= rw.max_series) im.sweep(now_ms, writes, evicted);
+  std::string journal;
+  if (im.series.size() >= rw.max_series) im.sweep(now_ms, writes, evicted, journal);
 
   std::vector<store::RollupDelta> deltas;
   std::unordered_map<MinuteKey, size_t, MinuteKeyHash> slot;
@@ -535,7 +656,7 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
     Target fresh;
     const Target* t = e ? &e->target : nullptr;
     if (!e) {
-      if (im.series.size() >= rw.max_series) im.sweep(now_ms, writes, evicted);
+      if (im.series.size() >= rw.max_series) im.sweep(now_ms, writes, evicted, journal);
       if (im.series.size() >= rw.max_series) {
         count(SampleResult::kSeriesLimit, n_samples);
         continue;
@@ -558,9 +679,11 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
       created = true;
       t = &e->target;
     }
-    if (auto [pos, inserted] = touched_at.try_emplace(e, touched.size()); inserted) {
-      touched.push_back(Touched{e, created ? RemoteSeriesState{} : e->state, created});
+    if (e->stamp != stamp) {
+      e->stamp = stamp;
+      touched.push_back(e);
     }
+    if (created) writes.push_back({std::string(kLabelsPrefix) + id_hex(e->id), e->key});
     e->touched_ms = now_ms;
     if (t->limited) limited_by_service[t->service] += n_samples;
 
@@ -604,26 +727,12 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
   }
 
   // The new last values go in the same batch as the increases they produced.
-  std::string encoded;
-  for (const Touched& tc : touched) {
-    const std::string hex = id_hex(tc.entry->id);
-    if (tc.created) writes.push_back({std::string(kLabelsPrefix) + hex, tc.entry->key});
-    encoded.clear();
-    tc.entry->state.encode(encoded);
-    writes.push_back({std::string(kStatePrefix) + hex, encoded});
-  }
+  for (const Entry* e : touched) put_item(journal, e->id, &e->state);
+  if (!journal.empty()) writes.push_back({std::string(kJournalPrefix) + id_hex(im.next_seq), std::move(journal)});
   Status st = im.store.write(deltas, writes);
   if (!st.ok()) {
-    for (auto it = touched.rbegin(); it != touched.rend(); ++it) {
-      if (it->created) {
-        im.series.erase(it->entry->key);
-      } else {
-        it->entry->state = std::move(it->before);
-      }
-    }
-    for (auto& ev : evicted) {
-      std::string k = ev->key;
-      im.series.emplace(std::move(k), std::move(ev));
+    if (Status ls = im.load_locked(); !ls.ok()) {
+      log::error("remote_write: state not reloaded after a failed write", {{"error", ls.message()}});
     }
     out = RemoteWriteOutcome{};
     // A store that refuses the data as invalid will refuse a retry too: that is not for the
@@ -632,6 +741,8 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
     out.error = (st.is_invalid_argument() ? "cannot store: " : "storage error: ") + st.message();
     return out;
   }
+  if (!writes.empty() && writes.back().key.starts_with(kJournalPrefix)) ++im.next_seq;
+  im.maybe_checkpoint();
   out.series_kept = im.series.size();
   for (const auto& [svc, n] : events_by_service) out.events_by_service.emplace_back(*svc, n);
   for (const auto& [svc, n] : limited_by_service) out.series_limited_by_service.emplace_back(*svc, n);

@@ -333,3 +333,28 @@ TEST_CASE("remote_write: label values holding separator bytes cannot pose as ano
   REQUIRE(write(f, testing::write_request({forged})).first == 204);
   CHECK(sli(f, "checkout-availability")["total"] == 0);
 }
+
+TEST_CASE("remote_write: state written as journal records and snapshots survives restarts") {
+  ServerFixture f(kConfig);
+  // More requests than one snapshot interval (1,024 records), some series coming and going.
+  int64_t ts = kT0;
+  double value = 0;
+  for (int i = 0; i < 1100; ++i) {
+    ts += 1000;
+    value += 2;
+    std::vector<RwSeries> req = {counter("checkout", "200", {{value, ts}})};
+    if (i % 100 == 0) req.push_back(counter("checkout", "503", {{static_cast<double>(i), ts}}));
+    REQUIRE(write(f, testing::write_request(req)).first == 204);
+  }
+  const auto before = sli(f, "checkout-availability");
+  CHECK(before["total"] == 2 * 1099 + 1000);  // 1,099 increases of 2, and the 503 series' 10 samples: 1000 in all
+  f.reopen();
+  CHECK(sli(f, "checkout-availability") == before);
+  // The last values came back: a retry is all duplicates, the next sample its increase.
+  REQUIRE(write(f, testing::write_request({counter("checkout", "200", {{value, ts}})})).first == 204);
+  REQUIRE(write(f, testing::write_request({counter("checkout", "200", {{value + 5, ts + 1000}})})).first == 204);
+  CHECK(sli(f, "checkout-availability")["total"] == before["total"].get<int>() + 5);
+  f.reopen();
+  REQUIRE(write(f, testing::write_request({counter("checkout", "200", {{value + 6, ts + 2000}})})).first == 204);
+  CHECK(sli(f, "checkout-availability")["total"] == before["total"].get<int>() + 6);
+}

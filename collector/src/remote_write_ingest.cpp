@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <atomic>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -180,6 +181,13 @@ struct RemoteWriteIngestor::Impl {
   store::Store& store;
   const Clock& clock;
 
+  // Two locks pipeline requests: `mu` guards the in-memory state while a request is applied to
+  // it; `write_mu` is taken before `mu` is let go and held for the store write, so writes happen
+  // in the order the requests were applied while the next request is applied beside the write.
+  // A failed write poisons what was applied after it: later writes are refused (500) until
+  // the next request reloads the state from the store with both locks held.
+  std::mutex write_mu;
+  std::atomic<bool> poisoned{false};
   mutable std::mutex mu;  // guards everything below
   std::unordered_map<std::string, std::unique_ptr<Entry>, StringHash, std::equal_to<>> series;
   uint64_t next_id = 1;
@@ -514,7 +522,20 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
   auto count = [&](SampleResult r, uint64_t n = 1) { out.samples[static_cast<size_t>(r)] += n; };
 
   Impl& im = *impl_;
-  std::lock_guard<std::mutex> lock(im.mu);
+  std::unique_lock<std::mutex> lock(im.mu);
+  if (im.poisoned.load() || im.next_seq - im.first_unchecked >= kCheckpointEvery) {
+    std::lock_guard<std::mutex> no_write_in_flight(im.write_mu);
+    if (im.poisoned.load()) {
+      if (Status ls = im.load_locked(); !ls.ok()) {
+        log::error("remote_write: state not reloaded after a failed write", {{"error", ls.message()}});
+        out.status = 500;
+        out.error = "storage error: " + ls.message();
+        return out;
+      }
+      im.poisoned = false;
+    }
+    im.maybe_checkpoint();
+  }
   im.use_config(cfg_ptr);
   const config::RemoteWriteConfig& rw = cfg.remote_write;
   const int64_t now_ms = im.clock.now_ms();
@@ -728,12 +749,14 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
 
   // The new last values go in the same batch as the increases they produced.
   for (const Entry* e : touched) put_item(journal, e->id, &e->state);
-  if (!journal.empty()) writes.push_back({std::string(kJournalPrefix) + id_hex(im.next_seq), std::move(journal)});
-  Status st = im.store.write(deltas, writes);
+  if (!journal.empty()) writes.push_back({std::string(kJournalPrefix) + id_hex(im.next_seq++), std::move(journal)});
+  const size_t series_kept = im.series.size();
+  std::unique_lock<std::mutex> write_lock(im.write_mu);
+  lock.unlock();
+  Status st = im.poisoned.load() ? Status::IOError("an earlier write failed; the request was not stored")
+                                 : im.store.write(deltas, writes);
   if (!st.ok()) {
-    if (Status ls = im.load_locked(); !ls.ok()) {
-      log::error("remote_write: state not reloaded after a failed write", {{"error", ls.message()}});
-    }
+    im.poisoned = true;  // the state in memory moved past what is stored: reloaded before the next request
     out = RemoteWriteOutcome{};
     // A store that refuses the data as invalid will refuse a retry too: that is not for the
     // sender to retry.
@@ -741,9 +764,8 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
     out.error = (st.is_invalid_argument() ? "cannot store: " : "storage error: ") + st.message();
     return out;
   }
-  if (!writes.empty() && writes.back().key.starts_with(kJournalPrefix)) ++im.next_seq;
-  im.maybe_checkpoint();
-  out.series_kept = im.series.size();
+  write_lock.unlock();
+  out.series_kept = series_kept;
   for (const auto& [svc, n] : events_by_service) out.events_by_service.emplace_back(*svc, n);
   for (const auto& [svc, n] : limited_by_service) out.series_limited_by_service.emplace_back(*svc, n);
   return out;

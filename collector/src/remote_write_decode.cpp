@@ -8,7 +8,6 @@
 
 #include <climits>
 
-#include <google/protobuf/arena.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <snappy.h>
 
@@ -45,36 +44,194 @@ std::string quoted(std::string_view s) {
 
 struct ThreadState {
   std::string decoded;
-  std::unique_ptr<google::protobuf::Arena> arena;
 };
 
-// Counts the elements of a WriteRequest (series, and the repeated fields inside each) from
-// the wire format, without building anything. nullopt when the wire format is broken.
-std::optional<uint64_t> count_elements(const std::string& data) {
-  using google::protobuf::io::CodedInputStream;
-  CodedInputStream in(reinterpret_cast<const uint8_t*>(data.data()), static_cast<int>(data.size()));
-  in.SetTotalBytesLimit(INT_MAX);
-  uint64_t n = 0;
-  for (uint32_t tag; (tag = in.ReadTag()) != 0;) {
-    if ((tag >> 3) == 1 && (tag & 7) == 2) {
-      uint32_t len = 0;
-      if (!in.ReadVarint32(&len)) return std::nullopt;
-      ++n;
-      auto limit = in.PushLimit(static_cast<int>(len));
-      for (uint32_t inner; (inner = in.ReadTag()) != 0;) {
-        ++n;
-        if (!google::protobuf::internal::WireFormatLite::SkipField(&in, inner)) return std::nullopt;
-      }
-      if (!in.ConsumedEntireMessage()) return std::nullopt;
-      in.PopLimit(limit);
-    } else if (!google::protobuf::internal::WireFormatLite::SkipField(&in, tag)) {
-      return std::nullopt;
-    }
-    if (n > kMaxElementsPerRequest) return n;
+using google::protobuf::io::CodedInputStream;
+using Wire = google::protobuf::internal::WireFormatLite;
+using prompb::Label;
+using prompb::Sample;
+using prompb::TimeSeries;
+using prompb::WriteRequest;
+
+constexpr uint32_t tag(int field, Wire::WireType type) { return Wire::MakeTag(field, type); }
+
+// The request read straight from its wire form with libprotobuf's CodedInputStream, labels
+// as views into `data`: no message objects, no string copies. The field numbers are the
+// generated messages' (remote_write.proto), and the rules are protobuf's: unknown fields and
+// fields of an unexpected wire type are skipped (WriteRequest's own are refused, below), a
+// scalar written twice keeps the last value, a missing one is 0. A differential test checks
+// it against the generated parser.
+class WireReader {
+ public:
+  WireReader(const std::string& data, DecodedRequest& out, std::string& why)
+      : base_(reinterpret_cast<const uint8_t*>(data.data())),
+        size_(static_cast<uint32_t>(data.size())),
+        in_(base_, static_cast<int>(data.size())),
+        out_(out),
+        why_(why) {
+    in_.SetTotalBytesLimit(INT_MAX);
   }
-  if (!in.ConsumedEntireMessage()) return std::nullopt;
-  return n;
-}
+
+  bool request() {
+    size_t index = 0;
+    for (uint32_t t; (t = next_tag()) != 0;) {
+      if (t == tag(WriteRequest::kTimeseriesFieldNumber, Wire::WIRETYPE_LENGTH_DELIMITED)) {
+        if (!series(index++)) return false;
+      } else if (t == tag(WriteRequest::kMetadataFieldNumber, Wire::WIRETYPE_LENGTH_DELIMITED)) {
+        if (!skipped<prompb::MetricMetadata>()) return broken("metadata");
+      } else {
+        why_ = "it has field " + std::to_string(Wire::GetTagFieldNumber(t)) +
+               ", which WriteRequest does not (a remote_write 2.0 request has fields 4 and 5)";
+        return false;
+      }
+    }
+    return (!bad_tag_ && in_.ConsumedEntireMessage()) || broken("the request");
+  }
+
+ private:
+  bool broken(const std::string& where) {
+    if (why_.empty()) {
+      why_ = "truncated or malformed at byte offset " + std::to_string(in_.CurrentPosition()) + " (in " + where + ")";
+    }
+    return false;
+  }
+  bool count_element() {
+    if (++elements_ <= kMaxElementsPerRequest) return true;
+    why_ = "413 request holds more than " + std::to_string(kMaxElementsPerRequest) +
+           " series, labels and samples; send smaller batches (queue_config.max_samples_per_send)";
+    return false;
+  }
+  // A length-delimited field's bytes as a view.
+  bool bytes(std::string_view& v) {
+    uint32_t len = 0;
+    if (!in_.ReadVarint32(&len)) return false;
+    const int pos = in_.CurrentPosition();
+    if (!in_.Skip(static_cast<int>(len))) return false;
+    v = std::string_view(reinterpret_cast<const char*>(base_) + pos, len);
+    return true;
+  }
+  // The next tag, 0 at the end (or when malformed: then ConsumedEntireMessage is false). A tag
+  // longer than 5 bytes does not fit 32 bits: malformed, as the generated parser has it.
+  uint32_t next_tag() {
+    const int before = in_.CurrentPosition();
+    const uint32_t t = in_.ReadTag();
+    if (in_.CurrentPosition() - before > 5) {
+      bad_tag_ = true;
+      return 0;
+    }
+    return t;
+  }
+  // A submessage sloguard does not read (exemplars, native histograms, metadata), still
+  // checked to be well formed, with its generated parser: rare, so its cost does not matter.
+  template <typename Message>
+  bool skipped() {
+    std::string_view v;
+    if (!bytes(v)) return false;
+    Message m;
+    return m.ParseFromArray(v.data(), static_cast<int>(v.size()));
+  }
+  // Enters a length-delimited submessage; its end is restored by leave().
+  bool enter(CodedInputStream::Limit& limit) {
+    uint32_t len = 0;
+    if (!in_.ReadVarint32(&len) || len > size_ - static_cast<uint32_t>(in_.CurrentPosition())) return false;
+    // A submessage may not run past the one it is in (PushLimit would quietly cut it short).
+    if (const int until = in_.BytesUntilLimit(); until >= 0 && len > static_cast<uint32_t>(until)) return false;
+    limit = in_.PushLimit(static_cast<int>(len));
+    return true;
+  }
+  bool leave(CodedInputStream::Limit limit) {
+    if (bad_tag_ || !in_.ConsumedEntireMessage()) return false;
+    in_.PopLimit(limit);
+    return true;
+  }
+
+  bool series(size_t index) {
+    auto where = [index] { return "timeseries[" + std::to_string(index) + "]"; };
+    CodedInputStream::Limit limit;
+    if (!count_element() || !enter(limit)) return why_.empty() ? broken(where()) : false;
+    SeriesView sv;
+    sv.index = index;
+    sv.label_begin = out_.labels.size();
+    sv.sample_begin = out_.samples.size();
+    uint64_t exemplars = 0;
+    for (uint32_t t; (t = next_tag()) != 0;) {
+      if (!count_element()) return false;
+      if (t == tag(TimeSeries::kLabelsFieldNumber, Wire::WIRETYPE_LENGTH_DELIMITED)) {
+        if (!label()) return broken(where() + ".labels");
+      } else if (t == tag(TimeSeries::kSamplesFieldNumber, Wire::WIRETYPE_LENGTH_DELIMITED)) {
+        if (!sample()) return broken(where() + ".samples");
+      } else if (t == tag(TimeSeries::kExemplarsFieldNumber, Wire::WIRETYPE_LENGTH_DELIMITED)) {
+        ++exemplars;
+        if (!skipped<prompb::Exemplar>()) return broken(where() + ".exemplars");
+      } else if (t == tag(TimeSeries::kHistogramsFieldNumber, Wire::WIRETYPE_LENGTH_DELIMITED)) {
+        ++sv.histograms;
+        if (!skipped<prompb::Histogram>()) return broken(where() + ".histograms");
+      } else if (!Wire::SkipField(&in_, t)) {
+        return broken(where());
+      }
+    }
+    if (!leave(limit)) return broken(where());
+    sv.label_end = out_.labels.size();
+    sv.sample_end = out_.samples.size();
+    out_.native_histograms += sv.histograms;
+    out_.exemplars += exemplars;
+    if (sv.sample_end == sv.sample_begin && sv.histograms == 0 && exemplars == 0) {
+      out_.labels.resize(sv.label_begin);  // nothing to read in it
+      return true;
+    }
+    out_.series.push_back(sv);
+    return true;
+  }
+
+  bool label() {
+    CodedInputStream::Limit limit;
+    if (!enter(limit)) return false;
+    LabelView l;
+    for (uint32_t t; (t = next_tag()) != 0;) {
+      if (t == tag(Label::kNameFieldNumber, Wire::WIRETYPE_LENGTH_DELIMITED)) {
+        if (!bytes(l.first)) return false;
+      } else if (t == tag(Label::kValueFieldNumber, Wire::WIRETYPE_LENGTH_DELIMITED)) {
+        if (!bytes(l.second)) return false;
+      } else if (!Wire::SkipField(&in_, t)) {
+        return false;
+      }
+    }
+    if (!leave(limit)) return false;
+    out_.labels.push_back(l);
+    return true;
+  }
+
+  bool sample() {
+    CodedInputStream::Limit limit;
+    if (!enter(limit)) return false;
+    SampleView s;
+    for (uint32_t t; (t = next_tag()) != 0;) {
+      if (t == tag(Sample::kValueFieldNumber, Wire::WIRETYPE_FIXED64)) {
+        uint64_t bits = 0;
+        if (!in_.ReadLittleEndian64(&bits)) return false;
+        s.value = std::bit_cast<double>(bits);
+      } else if (t == tag(Sample::kTimestampFieldNumber, Wire::WIRETYPE_VARINT)) {
+        uint64_t v = 0;
+        if (!in_.ReadVarint64(&v)) return false;
+        s.ts_ms = static_cast<int64_t>(v);
+      } else if (!Wire::SkipField(&in_, t)) {
+        return false;
+      }
+    }
+    if (!leave(limit)) return false;
+    out_.samples.push_back(s);
+    return true;
+  }
+
+  const uint8_t* base_;
+  uint32_t size_;
+  CodedInputStream in_;
+  DecodedRequest& out_;
+  std::string& why_;
+  uint64_t elements_ = 0;
+  bool bad_tag_ = false;
+};
+
 
 ThreadState& thread_state() {
   thread_local ThreadState state;
@@ -85,8 +242,12 @@ ThreadState& thread_state() {
 
 void release_decoded() {
   ThreadState& ts = thread_state();
-  ts.arena.reset();
   if (ts.decoded.capacity() > 4u * 1024 * 1024) std::string().swap(ts.decoded);
+}
+
+bool parse_write_request(const std::string& data, DecodedRequest& out, std::string& why) {
+  WireReader r(data, out, why);
+  return r.request();
 }
 
 bool is_stale_marker(double v) { return std::bit_cast<uint64_t>(v) == 0x7ff0000000000002ULL; }
@@ -135,49 +296,25 @@ void decode_write_request(std::string_view body, const RemoteWriteHeaders& heade
   if (!snappy::RawUncompress(body.data(), body.size(), ts.decoded.data())) {
     return fail(400, "body is not snappy-compressed (block format): the data is corrupt or truncated");
   }
-  std::optional<uint64_t> elements = count_elements(ts.decoded);
-  if (elements && *elements > kMaxElementsPerRequest) {
-    return fail(413, "request holds more than " + std::to_string(kMaxElementsPerRequest) +
-                         " series, labels and samples; send smaller batches (queue_config.max_samples_per_send)");
+  std::string why;
+  if (!parse_write_request(ts.decoded, out, why)) {
+    if (why.starts_with("413 ")) return fail(413, why.substr(4));
+    return fail(400, "body (" + std::to_string(decoded_size) + " bytes after snappy) is not a remote_write 1.0 "
+                     "prometheus.WriteRequest: " + why);
   }
-  google::protobuf::ArenaOptions ao;
-  ao.start_block_size = 64 * 1024;
-  ao.max_block_size = 4 * 1024 * 1024;
-  ts.arena = std::make_unique<google::protobuf::Arena>(ao);
-  auto& req = *google::protobuf::Arena::CreateMessage<sloguard::prompb::WriteRequest>(ts.arena.get());
-  if (!elements || !req.ParseFromArray(ts.decoded.data(), static_cast<int>(ts.decoded.size()))) {
-    return fail(400, "body (" + std::to_string(decoded_size) +
-                         " bytes after snappy) is not a protobuf prometheus.WriteRequest: truncated, or a "
-                         "field of the wrong wire type");
-  }
-  const auto& unknown = req.GetReflection()->GetUnknownFields(req);
-  if (!unknown.empty()) {
-    return fail(400, "body is not a remote_write 1.0 prometheus.WriteRequest: it has field " +
-                         std::to_string(unknown.field(0).number()) +
-                         ", which WriteRequest does not (a remote_write 2.0 request has fields 4 and 5)");
-  }
-
-  out.series.reserve(static_cast<size_t>(req.timeseries_size()));
-  for (int i = 0; i < req.timeseries_size(); ++i) {
-    const auto& ts_msg = req.timeseries(i);
-    auto where = [i] { return "timeseries[" + std::to_string(i) + "]"; };
-    SeriesView sv;
-    sv.index = static_cast<size_t>(i);
-    sv.label_begin = out.labels.size();
-    bool sorted = true;
-    if (ts_msg.samples_size() == 0 && ts_msg.histograms_size() == 0 && ts_msg.exemplars_size() == 0) continue;
-    bool has_empty = false;
-    for (int j = 0; j < ts_msg.labels_size(); ++j) {
-      const auto& l = ts_msg.labels(j);
-      if (l.name().empty()) {
-        return fail(400, where() + ".labels[" + std::to_string(j) + "]: empty label name");
-      }
-      if (out.labels.size() > sv.label_begin && !(out.labels.back().first < std::string_view(l.name()))) sorted = false;
-      has_empty = has_empty || l.value().empty();
-      out.labels.emplace_back(l.name(), l.value());
-    }
+  // The spec's rules on each series' labels.
+  for (SeriesView& sv : out.series) {
+    auto where = [&] { return "timeseries[" + std::to_string(sv.index) + "]"; };
     auto first = out.labels.begin() + static_cast<std::ptrdiff_t>(sv.label_begin);
-    auto last = out.labels.end();
+    auto last = out.labels.begin() + static_cast<std::ptrdiff_t>(sv.label_end);
+    bool sorted = true, has_empty = false;
+    for (auto it = first; it != last; ++it) {
+      if (it->first.empty()) {
+        return fail(400, where() + ".labels[" + std::to_string(it - first) + "]: empty label name");
+      }
+      if (it != first && !((it - 1)->first < it->first)) sorted = false;
+      has_empty = has_empty || it->second.empty();
+    }
     if (!sorted) std::sort(first, last, [](const LabelView& a, const LabelView& b) { return a.first < b.first; });
     for (auto it = first; it != last; ++it) {
       if (it + 1 != last && it->first == (it + 1)->first) {
@@ -185,19 +322,16 @@ void decode_write_request(std::string_view body, const RemoteWriteHeaders& heade
       }
       if (it->first == "__name__") sv.name = it->second;
     }
-    if (has_empty) {  // an empty value is the same as no label (Prometheus' data model)
-      out.labels.erase(std::remove_if(first, last, [](const LabelView& l) { return l.second.empty(); }), last);
+    if (has_empty) {
+      // An empty value is the same as no label (Prometheus' data model): the views after it
+      // move down, and the series keeps fewer labels (its range ends earlier).
+      auto end = std::remove_if(first, last, [](const LabelView& l) { return l.second.empty(); });
+      for (auto it = end; it != last; ++it) *it = LabelView{};  // never read: past label_end
+      sv.label_end = static_cast<size_t>(end - out.labels.begin());
     }
-    sv.label_end = out.labels.size();
-    if (sv.name.empty() && (ts_msg.samples_size() > 0 || ts_msg.histograms_size() > 0)) {
+    if (sv.name.empty() && (sv.sample_end > sv.sample_begin || sv.histograms > 0)) {
       return fail(400, where() + ".labels: no __name__ label (every series must name its metric)");
     }
-    sv.sample_begin = out.samples.size();
-    for (const auto& s : ts_msg.samples()) out.samples.push_back(SampleView{s.value(), s.timestamp()});
-    sv.sample_end = out.samples.size();
-    out.native_histograms += static_cast<uint64_t>(ts_msg.histograms_size());
-    out.exemplars += static_cast<uint64_t>(ts_msg.exemplars_size());
-    out.series.push_back(sv);
   }
 }
 

@@ -25,6 +25,7 @@ struct SeriesView {
   std::string_view name;          // the __name__ value
   size_t label_begin = 0, label_end = 0;    // range in DecodedRequest::labels
   size_t sample_begin = 0, sample_end = 0;  // range in DecodedRequest::samples
+  uint64_t histograms = 0;                  // native histograms (not read)
 };
 
 struct DecodedRequest {
@@ -38,16 +39,22 @@ struct DecodedRequest {
 };
 
 // Decodes body into out (reusing its memory). The views stay valid until the next call on the
-// same thread: they point into a thread-local message.
+// same thread (or release_decoded()): they point into a thread-local buffer.
 void decode_write_request(std::string_view body, const RemoteWriteHeaders& headers, size_t max_decoded_bytes,
                           DecodedRequest& out);
 
-// Frees what the last decode_write_request on this thread holds (the message's arena, and a
-// large decode buffer), once its views are no longer used.
+// The wire-format step alone (no label rules): appends the request's series, labels and
+// samples to out as views into data; series with neither samples, exemplars nor histograms
+// are left out. False with `why` for a malformed message (why starts with "413 " past
+// kMaxElementsPerRequest).
+bool parse_write_request(const std::string& data, DecodedRequest& out, std::string& why);
+
+// Frees a large decode buffer of the last decode_write_request on this thread, once its views
+// are no longer used.
 void release_decoded();
 
 // At most this many series, labels, samples, exemplars and histograms in one request: bounds
-// the memory a small, highly compressible body can make the parser allocate.
+// the views a small, highly compressible body can make the decoder keep.
 inline constexpr uint64_t kMaxElementsPerRequest = 1'000'000;
 
 // Prometheus' staleness marker: the NaN with bit pattern 0x7ff0000000000002.

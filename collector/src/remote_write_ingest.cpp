@@ -30,13 +30,15 @@ using detail::RemoteSeriesState;
 //   rw/j/<seq>   one record per stored request: the new state of every series it changed, in the
 //                request's own WriteBatch (one key instead of one per series: RocksDB's cost is
 //                per key)
-//   rw/s/<page>  a snapshot of every series' state, 1,024 ids a page, written every
-//                kCheckpointEvery records together with the deletion of those records
+//   rw/s/<page>  a snapshot of every series' state, 1,024 ids a page, written together with
+//                the deletion of the records it covers once they hold kCheckpointBytes (and
+//                twice the snapshot's size), or kCheckpointRecords of them
 // Loading reads the snapshot, then the records in order (a later state wins).
 constexpr std::string_view kLabelsPrefix = "rw/l/";
 constexpr std::string_view kJournalPrefix = "rw/j/";
 constexpr std::string_view kSnapshotPrefix = "rw/s/";
-constexpr uint64_t kCheckpointEvery = 1024;
+constexpr uint64_t kCheckpointRecords = 1024;
+constexpr size_t kCheckpointBytes = 16u * 1024 * 1024;
 constexpr uint32_t kDeleted = 0xffffffffu;
 constexpr int64_t kMaxFutureSkewMs = 300 * 1000;
 constexpr size_t kMaxLabelBytes = 256;
@@ -202,6 +204,12 @@ struct RemoteWriteIngestor::Impl {
   uint64_t next_seq = 1;           // the next journal record
   uint64_t first_unchecked = 1;    // the oldest journal record not yet in the snapshot
   std::set<uint64_t> pages;        // snapshot pages stored
+  size_t journal_bytes = 0;        // in the records since the snapshot
+  size_t snapshot_bytes = 0;       // the last snapshot's size
+  bool checkpoint_due() const {
+    return next_seq - first_unchecked >= kCheckpointRecords ||
+           (journal_bytes >= kCheckpointBytes && journal_bytes >= 2 * snapshot_bytes);
+  }
 
   // Replaces the in-memory series with what the store holds.
   Status load_locked();
@@ -284,6 +292,8 @@ Status RemoteWriteIngestor::Impl::load_locked() {
   series.clear();
   pages.clear();
   next_id = 1;
+  journal_bytes = 0;
+  snapshot_bytes = 0;
   std::unordered_map<uint64_t, std::string> keys;  // id -> key
   Status s = store.scan_state(kLabelsPrefix, [&](std::string_view k, std::string_view v) {
     uint64_t id = std::strtoull(std::string(k.substr(kLabelsPrefix.size())).c_str(), nullptr, 16);
@@ -302,6 +312,7 @@ Status RemoteWriteIngestor::Impl::load_locked() {
   };
   s = store.scan_state(kSnapshotPrefix, [&](std::string_view k, std::string_view v) {
     pages.insert(std::strtoull(std::string(k.substr(kSnapshotPrefix.size())).c_str(), nullptr, 16));
+    snapshot_bytes += v.size();
     if (!for_each_item(v, take)) ++bad;
   });
   if (!s.ok()) return s;
@@ -310,6 +321,7 @@ Status RemoteWriteIngestor::Impl::load_locked() {
     uint64_t seq = std::strtoull(std::string(k.substr(kJournalPrefix.size())).c_str(), nullptr, 16);
     if (first == 0) first = seq;
     last = std::max(last, seq);
+    journal_bytes += v.size();
     if (!for_each_item(v, take)) ++bad;
   });
   if (!s.ok()) return s;
@@ -345,7 +357,7 @@ Status RemoteWriteIngestor::Impl::load_locked() {
 }
 
 void RemoteWriteIngestor::Impl::maybe_checkpoint() {
-  if (next_seq - first_unchecked < kCheckpointEvery) return;
+  if (!checkpoint_due()) return;
   std::map<uint64_t, std::string> page_data;
   for (const auto& [key, e] : series) put_item(page_data[e->id >> 10], e->id, &e->state);
   std::vector<store::Store::StateWrite> writes;
@@ -353,8 +365,10 @@ void RemoteWriteIngestor::Impl::maybe_checkpoint() {
     if (!page_data.count(page)) writes.push_back({std::string(kSnapshotPrefix) + id_hex(page), std::nullopt});
   }
   std::set<uint64_t> next_pages;
+  size_t bytes = 0;
   for (auto& [page, data] : page_data) {
     next_pages.insert(page);
+    bytes += data.size();
     writes.push_back({std::string(kSnapshotPrefix) + id_hex(page), std::move(data)});
   }
   for (uint64_t seq = first_unchecked; seq < next_seq; ++seq) {
@@ -367,6 +381,8 @@ void RemoteWriteIngestor::Impl::maybe_checkpoint() {
   }
   pages = std::move(next_pages);
   first_unchecked = next_seq;
+  journal_bytes = 0;
+  snapshot_bytes = bytes;
 }
 
 void RemoteWriteIngestor::Impl::use_config(const std::shared_ptr<const config::Config>& next) {
@@ -523,7 +539,7 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
 
   Impl& im = *impl_;
   std::unique_lock<std::mutex> lock(im.mu);
-  if (im.poisoned.load() || im.next_seq - im.first_unchecked >= kCheckpointEvery) {
+  if (im.poisoned.load() || im.checkpoint_due()) {
     std::lock_guard<std::mutex> no_write_in_flight(im.write_mu);
     if (im.poisoned.load()) {
       if (Status ls = im.load_locked(); !ls.ok()) {
@@ -749,6 +765,7 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
 
   // The new last values go in the same batch as the increases they produced.
   for (const Entry* e : touched) put_item(journal, e->id, &e->state);
+  im.journal_bytes += journal.size();
   if (!journal.empty()) writes.push_back({std::string(kJournalPrefix) + id_hex(im.next_seq++), std::move(journal)});
   const size_t series_kept = im.series.size();
   std::unique_lock<std::mutex> write_lock(im.write_mu);

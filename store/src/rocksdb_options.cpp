@@ -20,7 +20,10 @@ constexpr size_t kMaxSuccessiveMerges = 64;
 constexpr size_t kMiB = 1024 * 1024;
 constexpr size_t kBlockCacheBytes = 64 * kMiB;
 constexpr size_t kRollupWriteBufferBytes = 32 * kMiB;
-constexpr size_t kStateWriteBufferBytes = 8 * kMiB;
+// The state family takes remote_write's journal (about 50 bytes per remote series per request):
+// a memtable big enough that its records are deleted by the next snapshot before they are
+// flushed, so they are never written to an SST and compacted.
+constexpr size_t kStateWriteBufferBytes = 64 * kMiB;
 constexpr uint64_t kPeriodicCompactionSeconds = 86400;  // old files pass the retention filter daily
 
 rocksdb::CompressionType fast_compression() {

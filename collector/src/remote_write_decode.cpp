@@ -78,7 +78,7 @@ class WireReader {
       if (t == tag(WriteRequest::kTimeseriesFieldNumber, Wire::WIRETYPE_LENGTH_DELIMITED)) {
         if (!series(index++)) return false;
       } else if (t == tag(WriteRequest::kMetadataFieldNumber, Wire::WIRETYPE_LENGTH_DELIMITED)) {
-        if (!skipped<prompb::MetricMetadata>()) return broken("metadata");
+        if (!walk({}, {}, {})) return broken("metadata");
       } else {
         why_ = "it has field " + std::to_string(Wire::GetTagFieldNumber(t)) +
                ", which WriteRequest does not (a remote_write 2.0 request has fields 4 and 5)";
@@ -102,9 +102,18 @@ class WireReader {
     return false;
   }
   // A length-delimited field's bytes as a view.
+  // A length: a varint of at most 5 bytes (as the generated parser reads sizes), within what
+  // is left of the enclosing message.
+  bool length(uint32_t& len) {
+    const int before = in_.CurrentPosition();
+    if (!in_.ReadVarint32(&len) || in_.CurrentPosition() - before > 5) return false;
+    if (len > size_ - static_cast<uint32_t>(in_.CurrentPosition())) return false;
+    const int until = in_.BytesUntilLimit();
+    return until < 0 || len <= static_cast<uint32_t>(until);
+  }
   bool bytes(std::string_view& v) {
     uint32_t len = 0;
-    if (!in_.ReadVarint32(&len)) return false;
+    if (!length(len)) return false;
     const int pos = in_.CurrentPosition();
     if (!in_.Skip(static_cast<int>(len))) return false;
     v = std::string_view(reinterpret_cast<const char*>(base_) + pos, len);
@@ -115,27 +124,62 @@ class WireReader {
   uint32_t next_tag() {
     const int before = in_.CurrentPosition();
     const uint32_t t = in_.ReadTag();
-    if (in_.CurrentPosition() - before > 5) {
+    if (in_.CurrentPosition() - before > 5 || (t != 0 && Wire::GetTagFieldNumber(t) == 0)) {  // field 0 is invalid
       bad_tag_ = true;
       return 0;
     }
     return t;
   }
-  // A submessage sloguard does not read (exemplars, native histograms, metadata), still
-  // checked to be well formed, with its generated parser: rare, so its cost does not matter.
-  template <typename Message>
-  bool skipped() {
-    std::string_view v;
-    if (!bytes(v)) return false;
-    Message m;
-    return m.ParseFromArray(v.data(), static_cast<int>(v.size()));
+  // Skips one field, reading a length-delimited one's size as the generated parser does.
+  bool skip(uint32_t t) {
+    if (Wire::GetTagWireType(t) != Wire::WIRETYPE_LENGTH_DELIMITED) return Wire::SkipField(&in_, t);
+    uint32_t len = 0;
+    return length(len) && in_.Skip(static_cast<int>(len));
+  }
+  // A packed repeated field of varints (or of 8-byte values when fixed64): well formed.
+  bool packed(bool fixed64) {
+    CodedInputStream::Limit limit;
+    if (!enter(limit)) return false;
+    if (fixed64) {
+      const int n = in_.BytesUntilLimit();
+      if (n % 8 != 0 || !in_.Skip(n)) return false;
+    } else {
+      for (uint64_t v; in_.BytesUntilLimit() > 0;) {
+        if (!in_.ReadVarint64(&v)) return false;
+      }
+    }
+    in_.PopLimit(limit);
+    return true;
+  }
+  // A submessage sloguard does not read (exemplars, native histograms, metadata): walked, not
+  // built, so it costs no memory, and checked to be well formed as the generated parser would:
+  // `sub` names its fields that are messages, `packed_varint` / `packed_fixed` its packed ones.
+  bool walk(std::initializer_list<int> sub, std::initializer_list<int> packed_varint,
+            std::initializer_list<int> packed_fixed) {
+    CodedInputStream::Limit limit;
+    if (!enter(limit)) return false;
+    for (uint32_t t; (t = next_tag()) != 0;) {
+      const int field = Wire::GetTagFieldNumber(t);
+      const bool len = Wire::GetTagWireType(t) == Wire::WIRETYPE_LENGTH_DELIMITED;
+      auto in = [field](std::initializer_list<int> l) { return std::find(l.begin(), l.end(), field) != l.end(); };
+      bool ok;
+      if (len && in(sub)) {
+        ok = walk({}, {}, {});  // Label and BucketSpan hold only scalars and bytes
+      } else if (len && in(packed_varint)) {
+        ok = packed(false);
+      } else if (len && in(packed_fixed)) {
+        ok = packed(true);
+      } else {
+        ok = skip(t);
+      }
+      if (!ok) return false;
+    }
+    return leave(limit);
   }
   // Enters a length-delimited submessage; its end is restored by leave().
   bool enter(CodedInputStream::Limit& limit) {
     uint32_t len = 0;
-    if (!in_.ReadVarint32(&len) || len > size_ - static_cast<uint32_t>(in_.CurrentPosition())) return false;
-    // A submessage may not run past the one it is in (PushLimit would quietly cut it short).
-    if (const int until = in_.BytesUntilLimit(); until >= 0 && len > static_cast<uint32_t>(until)) return false;
+    if (!length(len)) return false;  // a submessage may not run past the one it is in
     limit = in_.PushLimit(static_cast<int>(len));
     return true;
   }
@@ -162,11 +206,12 @@ class WireReader {
         if (!sample()) return broken(where() + ".samples");
       } else if (t == tag(TimeSeries::kExemplarsFieldNumber, Wire::WIRETYPE_LENGTH_DELIMITED)) {
         ++exemplars;
-        if (!skipped<prompb::Exemplar>()) return broken(where() + ".exemplars");
+        if (!walk({1}, {}, {})) return broken(where() + ".exemplars");  // labels
       } else if (t == tag(TimeSeries::kHistogramsFieldNumber, Wire::WIRETYPE_LENGTH_DELIMITED)) {
         ++sv.histograms;
-        if (!skipped<prompb::Histogram>()) return broken(where() + ".histograms");
-      } else if (!Wire::SkipField(&in_, t)) {
+        // spans (8, 11), deltas (9, 12), counts (10, 13)
+        if (!walk({8, 11}, {9, 12}, {10, 13})) return broken(where() + ".histograms");
+      } else if (!skip(t)) {
         return broken(where());
       }
     }
@@ -192,7 +237,7 @@ class WireReader {
         if (!bytes(l.first)) return false;
       } else if (t == tag(Label::kValueFieldNumber, Wire::WIRETYPE_LENGTH_DELIMITED)) {
         if (!bytes(l.second)) return false;
-      } else if (!Wire::SkipField(&in_, t)) {
+      } else if (!skip(t)) {
         return false;
       }
     }
@@ -214,7 +259,7 @@ class WireReader {
         uint64_t v = 0;
         if (!in_.ReadVarint64(&v)) return false;
         s.ts_ms = static_cast<int64_t>(v);
-      } else if (!Wire::SkipField(&in_, t)) {
+      } else if (!skip(t)) {
         return false;
       }
     }

@@ -37,6 +37,9 @@ using detail::RemoteSeriesState;
 constexpr std::string_view kLabelsPrefix = "rw/l/";
 constexpr std::string_view kJournalPrefix = "rw/j/";
 constexpr std::string_view kSnapshotPrefix = "rw/s/";
+// The state of one series a key, as the first builds of the receiver kept it: read once,
+// folded into a snapshot and deleted.
+constexpr std::string_view kLegacyStatePrefix = "rw/v/";
 constexpr uint64_t kCheckpointRecords = 1024;
 constexpr size_t kCheckpointBytes = 16u * 1024 * 1024;
 constexpr uint32_t kDeleted = 0xffffffffu;
@@ -206,9 +209,13 @@ struct RemoteWriteIngestor::Impl {
   std::set<uint64_t> pages;        // snapshot pages stored
   size_t journal_bytes = 0;        // in the records since the snapshot
   size_t snapshot_bytes = 0;       // the last snapshot's size
+  uint64_t checkpoint_not_before = 0;  // after a failed snapshot: not again before this record
+  std::vector<std::string> legacy_keys;  // rw/v/ keys to delete with the next snapshot
+  // A snapshot costs at most half of what the records it replaces cost to write.
   bool checkpoint_due() const {
-    return next_seq - first_unchecked >= kCheckpointRecords ||
-           (journal_bytes >= kCheckpointBytes && journal_bytes >= 2 * snapshot_bytes);
+    if (!legacy_keys.empty()) return true;
+    if (next_seq < checkpoint_not_before || journal_bytes < 2 * snapshot_bytes) return false;
+    return journal_bytes >= kCheckpointBytes || next_seq - first_unchecked >= kCheckpointRecords;
   }
 
   // Replaces the in-memory series with what the store holds.
@@ -285,7 +292,10 @@ bool for_each_item(std::string_view in, Fn&& visit) {
 
 Status RemoteWriteIngestor::load() {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  return impl_->load_locked();
+  std::lock_guard<std::mutex> no_write_in_flight(impl_->write_mu);
+  Status s = impl_->load_locked();
+  if (s.ok()) impl_->maybe_checkpoint();
+  return s;
 }
 
 Status RemoteWriteIngestor::Impl::load_locked() {
@@ -310,6 +320,13 @@ Status RemoteWriteIngestor::Impl::load_locked() {
       states.erase(id);
     }
   };
+  legacy_keys.clear();
+  s = store.scan_state(kLegacyStatePrefix, [&](std::string_view k, std::string_view v) {
+    uint64_t id = std::strtoull(std::string(k.substr(kLegacyStatePrefix.size())).c_str(), nullptr, 16);
+    states[id] = std::string(v);
+    legacy_keys.emplace_back(k);
+  });
+  if (!s.ok()) return s;
   s = store.scan_state(kSnapshotPrefix, [&](std::string_view k, std::string_view v) {
     pages.insert(std::strtoull(std::string(k.substr(kSnapshotPrefix.size())).c_str(), nullptr, 16));
     snapshot_bytes += v.size();
@@ -374,11 +391,14 @@ void RemoteWriteIngestor::Impl::maybe_checkpoint() {
   for (uint64_t seq = first_unchecked; seq < next_seq; ++seq) {
     writes.push_back({std::string(kJournalPrefix) + id_hex(seq), std::nullopt});
   }
+  for (const auto& k : legacy_keys) writes.push_back({k, std::nullopt});
   if (Status st = store.write_state(writes); !st.ok()) {
     log::warn("remote_write: snapshot not written; the journal keeps growing until it is",
               {{"error", st.message()}});
+    checkpoint_not_before = next_seq + 256;
     return;
   }
+  legacy_keys.clear();
   pages = std::move(next_pages);
   first_unchecked = next_seq;
   journal_bytes = 0;
@@ -539,6 +559,15 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
 
   Impl& im = *impl_;
   std::unique_lock<std::mutex> lock(im.mu);
+  // Anything that escapes between changing the state and writing it leaves the state ahead of
+  // the store: poisoned, so the next request reloads it.
+  struct PoisonUnlessDone {
+    std::atomic<bool>& poisoned;
+    bool done = false;
+    ~PoisonUnlessDone() {
+      if (!done) poisoned = true;
+    }
+  } guard{im.poisoned};
   if (im.poisoned.load() || im.checkpoint_due()) {
     std::lock_guard<std::mutex> no_write_in_flight(im.write_mu);
     if (im.poisoned.load()) {
@@ -546,7 +575,7 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
         log::error("remote_write: state not reloaded after a failed write", {{"error", ls.message()}});
         out.status = 500;
         out.error = "storage error: " + ls.message();
-        return out;
+        return out;  // still poisoned: the guard leaves it so
       }
       im.poisoned = false;
     }
@@ -769,6 +798,7 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
   if (!journal.empty()) writes.push_back({std::string(kJournalPrefix) + id_hex(im.next_seq++), std::move(journal)});
   const size_t series_kept = im.series.size();
   std::unique_lock<std::mutex> write_lock(im.write_mu);
+  guard.done = true;  // from here every outcome is explicit
   lock.unlock();
   Status st = im.poisoned.load() ? Status::IOError("an earlier write failed; the request was not stored")
                                  : im.store.write(deltas, writes);

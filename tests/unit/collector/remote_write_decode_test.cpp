@@ -31,8 +31,28 @@ prompb::WriteRequest random_request(std::mt19937_64& rng) {
       if (rng() % 4) s->set_value(static_cast<double>(rng() % 1000) / 7.0);
       if (rng() % 4) s->set_timestamp(static_cast<int64_t>(rng() % 2000000000000ULL) - 1000);
     }
-    if (rng() % 5 == 0) ts->add_exemplars()->set_value(1.5);
-    if (rng() % 6 == 0) ts->add_histograms()->set_count_int(3);
+    if (rng() % 5 == 0) {
+      auto* e = ts->add_exemplars();
+      e->set_value(1.5);
+      e->set_timestamp(static_cast<int64_t>(rng() % 1000));
+      for (int j = small(rng); j-- > 0;) {
+        auto* l = e->add_labels();
+        l->set_name("trace_id");
+        l->set_value(std::to_string(rng()));
+      }
+    }
+    if (rng() % 6 == 0) {
+      auto* h = ts->add_histograms();
+      h->set_count_int(3);
+      h->set_schema(static_cast<int32_t>(rng() % 8) - 4);
+      for (int j = small(rng); j-- > 0;) {
+        auto* sp = h->add_positive_spans();
+        sp->set_offset(static_cast<int32_t>(rng() % 5) - 2);
+        sp->set_length(static_cast<uint32_t>(rng() % 4));
+        h->add_positive_deltas(static_cast<int64_t>(rng() % 100) - 50);
+        h->add_negative_counts(static_cast<double>(rng() % 9));
+      }
+    }
     if (rng() % 8 == 0) ts->GetReflection()->MutableUnknownFields(ts)->AddLengthDelimited(12, "x");
   }
   if (rng() % 4 == 0) req.add_metadata()->set_help("h");

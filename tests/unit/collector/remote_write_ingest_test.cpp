@@ -150,3 +150,33 @@ TEST_CASE("remote_write ingest: concurrent senders are counted exactly") {
   CHECK(total >= owned);
   CHECK(total <= owned + kRounds - 1);
 }
+
+TEST_CASE("remote_write ingest: state kept one key per series by earlier builds is read and folded in") {
+  Fixture f;
+  {
+    collector::RemoteWriteIngestor ing(*f.store, f.clock);
+    REQUIRE(ing.load().ok());
+    REQUIRE(ing.ingest(f.cfg, testing::write_request({counter("a", 10, kT0)}), kHeaders).status == 204);
+  }
+  // Rewrite the journal record as the earlier form: rw/v/<id> -> the series' state.
+  std::vector<store::Store::StateWrite> writes;
+  REQUIRE(f.store->scan_state("rw/j/", [&](std::string_view k, std::string_view v) {
+    REQUIRE(v.size() > 12);
+    uint64_t id = 0;
+    for (int i = 0; i < 8; ++i) id |= static_cast<uint64_t>(static_cast<unsigned char>(v[i])) << (8 * i);
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(id));
+    writes.push_back({"rw/v/" + std::string(hex, 16), std::string(v.substr(12))});
+    writes.push_back({std::string(k), std::nullopt});
+  }).ok());
+  REQUIRE(writes.size() == 2);
+  REQUIRE(f.store->write_state(writes).ok());
+
+  collector::RemoteWriteIngestor upgraded(*f.store, f.clock);
+  REQUIRE(upgraded.load().ok());
+  REQUIRE(upgraded.ingest(f.cfg, testing::write_request({counter("a", 25, kT0 + 15000)}), kHeaders).status == 204);
+  CHECK(f.total() == 15);
+  size_t legacy = 0;
+  REQUIRE(f.store->scan_state("rw/v/", [&](std::string_view, std::string_view) { ++legacy; }).ok());
+  CHECK(legacy == 0);  // folded into the snapshot at load
+}

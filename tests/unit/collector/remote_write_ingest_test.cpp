@@ -180,3 +180,35 @@ TEST_CASE("remote_write ingest: state kept one key per series by earlier builds 
   REQUIRE(f.store->scan_state("rw/v/", [&](std::string_view, std::string_view) { ++legacy; }).ok());
   CHECK(legacy == 0);  // folded into the snapshot at load
 }
+
+TEST_CASE("remote_write ingest: concurrent senders retrying failed writes are counted exactly") {
+  Fixture f;
+  collector::RemoteWriteIngestor ing(*f.store, f.clock);
+  REQUIRE(ing.load().ok());
+  constexpr int kThreads = 4, kRounds = 200, kSeries = 10;
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < kRounds; ++r) {
+        std::vector<RwSeries> req;
+        for (int i = 0; i < kSeries; ++i) {
+          req.push_back(counter("t" + std::to_string(t) + "-" + std::to_string(i), r * 3, kT0 + r * 1000));
+        }
+        const std::string body = testing::write_request(req);
+        if (r % 17 == t) f.store->fail_writes = 1;  // some write (this one or another sender's) fails
+        // A sender retries a 5xx until it is stored.
+        for (int attempt = 0; ing.ingest(f.cfg, body, kHeaders).status != 204; ++attempt) {
+          ++refused;
+          REQUIRE(attempt < 10);
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(refused > 0);
+  CHECK(f.total() == uint64_t{kThreads} * kSeries * (kRounds - 1) * 3);
+  collector::RemoteWriteIngestor again(*f.store, f.clock);
+  REQUIRE(again.load().ok());
+  CHECK(again.stats().series == kThreads * kSeries);
+}

@@ -10,11 +10,7 @@ namespace {
 
 constexpr double kMaxCount = 9.0e18;  // integer counts stay far from uint64 overflow
 
-void put_u64(std::string& out, uint64_t v) {
-  char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (8 * i));
-  out.append(b, 8);
-}
+void put_u64(std::string& out, uint64_t v) { put_le(out, v, 8); }
 void put_f64(std::string& out, double v) { put_u64(out, std::bit_cast<uint64_t>(v)); }
 
 struct Reader {
@@ -25,8 +21,7 @@ struct Reader {
       ok = false;
       return 0;
     }
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+    uint64_t v = get_le(in, 8);
     in.remove_prefix(8);
     return v;
   }
@@ -52,6 +47,16 @@ uint64_t count_values(const RemoteSeriesState::Pending& p) {
 }
 
 }  // namespace
+
+void put_le(std::string& out, uint64_t v, size_t bytes) {
+  for (size_t i = 0; i < bytes; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+uint64_t get_le(std::string_view in, size_t bytes) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < bytes; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+  return v;
+}
 
 uint64_t integer_increase(double prev, double value) {
   if (value < prev) return static_cast<uint64_t>(floor_count(value));  // a reset: counting starts again at 0
@@ -160,7 +165,6 @@ SampleResult RemoteSeriesState::add_bucket(double le, int64_t ts_ms, double valu
     it = buckets.insert(it, Bucket{le, 0, false});
     for (auto& p : pending) p.values.insert(p.values.begin() + static_cast<std::ptrdiff_t>(at), std::nan(""));
   }
-  const size_t bi = static_cast<size_t>(it - buckets.begin());
   if (!has_base) {
     // The first scrape seen: it is the baseline, no increase.
     has_base = true;
@@ -211,7 +215,6 @@ SampleResult RemoteSeriesState::add_bucket(double le, int64_t ts_ms, double valu
     for (auto& p : pending) p.values.insert(p.values.begin() + static_cast<std::ptrdiff_t>(at), std::nan(""));
     b2 = buckets.begin() + static_cast<std::ptrdiff_t>(at);
   }
-  (void)bi;
   const size_t col = static_cast<size_t>(b2 - buckets.begin());
   if (!std::isnan(pit->values[col])) return SampleResult::kDuplicate;
   pit->values[col] = value;

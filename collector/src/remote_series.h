@@ -67,6 +67,10 @@ struct RemoteSeriesState {
   void commit(size_t pi, std::vector<Increase>& out, uint64_t& incomplete);
 };
 
+// Little-endian fixed-width integers, for the persisted forms of series state.
+void put_le(std::string& out, uint64_t v, size_t bytes);
+uint64_t get_le(std::string_view in, size_t bytes);  // in holds at least `bytes`
+
 // Counter increase from prev to value, as integer events: floor(value) - floor(prev), or
 // floor(value) after a reset (value < prev).
 uint64_t integer_increase(double prev, double value);

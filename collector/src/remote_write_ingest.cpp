@@ -239,31 +239,18 @@ RemoteWriteIngestor::~RemoteWriteIngestor() = default;
 
 namespace {
 
-void put_u64(std::string& out, uint64_t v) {
-  char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (8 * i));
-  out.append(b, 8);
-}
-void put_u32(std::string& out, uint32_t v) {
-  char b[4];
-  for (int i = 0; i < 4; ++i) b[i] = static_cast<char>(v >> (8 * i));
-  out.append(b, 4);
-}
-uint64_t get_le(std::string_view in, size_t n) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(in[i])) << (8 * i);
-  return v;
-}
+using detail::get_le;
+using detail::put_le;
 
 // Appends one (id, state) item of a journal record or snapshot page.
 void put_item(std::string& out, uint64_t id, const RemoteSeriesState* state) {
-  put_u64(out, id);
+  put_le(out, id, 8);
   if (!state) {
-    put_u32(out, kDeleted);
+    put_le(out, kDeleted, 4);
     return;
   }
   const size_t len_at = out.size();
-  put_u32(out, 0);
+  put_le(out, 0, 4);
   state->encode(out);
   const uint32_t len = static_cast<uint32_t>(out.size() - len_at - 4);
   for (int i = 0; i < 4; ++i) out[len_at + static_cast<size_t>(i)] = static_cast<char>(len >> (8 * i));
@@ -552,7 +539,6 @@ RemoteWriteOutcome RemoteWriteIngestor::ingest(std::shared_ptr<const config::Con
     out.error = std::move(req.error);
     return out;
   }
-  out.series_in_request = req.series.size();
   out.samples[static_cast<size_t>(SampleResult::kNativeHistogram)] = req.native_histograms;
   out.samples[static_cast<size_t>(SampleResult::kExemplar)] = req.exemplars;
   auto count = [&](SampleResult r, uint64_t n = 1) { out.samples[static_cast<size_t>(r)] += n; };

@@ -15,11 +15,15 @@
 #include <thread>
 
 #include "child_process.h"
+#include "polling.h"
 #include "loopback_http.h"
 #include "server_fixture.h"
 
 using namespace sloguard;
 using nlohmann::json;
+
+using sloguard::testing::free_loopback_port;
+using sloguard::testing::poll_until;
 
 namespace {
 
@@ -126,33 +130,6 @@ std::string find_on_path(const std::string& name) {
     start = end + 1;
   }
   return "";
-}
-
-// A port nobody listens on right now (the kernel's choice for port 0).
-int free_loopback_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// Calls `done` until it returns true or the deadline passes, pausing briefly between calls
-// (Prometheus has no way to wait for a scrape). Returns the last result.
-template <class F>
-bool poll_until(F done, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
 }
 
 // One query found in a dashboard: a panel's or an annotation's expr, or a template variable's

@@ -21,12 +21,16 @@
 #include <thread>
 
 #include "child_process.h"
+#include "polling.h"
 #include "loopback_http.h"
 #include "temp_dir.h"
 
 using namespace sloguard;
 using nlohmann::json;
 using namespace std::chrono_literals;
+
+using sloguard::testing::free_loopback_port;
+using sloguard::testing::poll_until;
 
 namespace {
 
@@ -35,34 +39,6 @@ namespace fs = std::filesystem;
 constexpr const char* kPrometheus = "/usr/bin/prometheus";
 // Each wait in this test; the whole stream takes well under a minute when all is well.
 constexpr auto kWait = 60s;
-
-// A port nobody listens on right now (the kernel's choice for port 0). sloguard is restarted
-// on it, so it cannot be port 0 in sloguard's own config.
-int free_loopback_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// Calls `done` until it returns true or the deadline passes. What is polled (Prometheus'
-// shipping, sloguard's counts) has no way to be waited on, hence the short pause per round.
-template <class F>
-bool poll_until(F done, std::chrono::milliseconds timeout = kWait) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(100ms);
-  }
-}
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p);

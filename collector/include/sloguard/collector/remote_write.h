@@ -57,7 +57,6 @@ struct RemoteWriteOutcome {
   int status = 204;
   std::string error;  // why, when status != 204: what was wrong and where (timeseries[i]...)
   std::array<uint64_t, kSampleResults> samples{};  // per SampleResult
-  uint64_t series_in_request = 0;
   size_t series_kept = 0;  // remote series whose last value is kept, after this request
   // Events stored per service (sum of increases), and samples that counted for the service
   // but not for a new endpoint or version series (max_series_per_service, or a label value

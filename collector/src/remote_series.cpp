@@ -13,6 +13,14 @@ constexpr double kMaxCount = 9.0e18;  // integer counts stay far from uint64 ove
 void put_u64(std::string& out, uint64_t v) { put_le(out, v, 8); }
 void put_f64(std::string& out, double v) { put_u64(out, std::bit_cast<uint64_t>(v)); }
 
+// Tags of an encoded count (version 3).
+constexpr char kNaN = 0;
+constexpr char kWhole = 1;
+constexpr char kRaw = 2;
+// Bucket flags (version 3).
+constexpr uint8_t kKnown = 1;
+constexpr uint8_t kInfBound = 2;  // le is +Inf and not written
+
 struct Reader {
   std::string_view in;
   bool ok = true;
@@ -36,7 +44,58 @@ struct Reader {
     in.remove_prefix(1);
     return v;
   }
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      uint8_t b = u8();
+      if (!ok) return 0;
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    ok = false;  // more than ten bytes
+    return 0;
+  }
+  int64_t zigzag() {
+    uint64_t v = varint();
+    return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+  }
+  // A value written by put_count: a tag, then a varint (a whole count) or 8 bytes.
+  double count() {
+    switch (u8()) {
+      case kNaN: return std::nan("");
+      case kWhole: return static_cast<double>(varint());
+      case kRaw: return f64();
+      default: ok = false; return 0;
+    }
+  }
 };
+
+void put_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+void put_zigzag(std::string& out, int64_t v) {
+  put_varint(out, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+}
+
+// Counts are almost always whole numbers well below 2^53: those take a tag and a varint
+// (2-4 bytes at the sizes real counters reach) instead of 8 bytes; anything else is kept bit
+// for bit.
+void put_count(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out.push_back(kNaN);
+  } else if (v >= 0 && v < 9007199254740992.0 && std::floor(v) == v && !std::signbit(v)) {
+    out.push_back(kWhole);
+    put_varint(out, static_cast<uint64_t>(v));
+  } else {
+    out.push_back(kRaw);
+    put_f64(out, v);
+  }
+}
 
 double floor_count(double v) { return std::floor(std::min(v, kMaxCount)); }
 
@@ -228,21 +287,24 @@ SampleResult RemoteSeriesState::add_bucket(double le, int64_t ts_ms, double valu
   return SampleResult::kPending;
 }
 
+// Version 3, the one written: varints and tagged counts, so a counter's state takes about 12
+// bytes where version 2 took 44 (the journal carries every touched series' state in every
+// request). Version 2 (fixed width) is still read.
 void RemoteSeriesState::encode(std::string& out) const {
-  out.push_back(2);  // version
-  out.push_back(static_cast<char>(kind));
-  out.push_back(static_cast<char>((has_base ? 1 : 0) | (ended ? 2 : 0)));
-  put_u64(out, static_cast<uint64_t>(base_ts));
-  put_u64(out, buckets.size());
+  out.push_back(3);  // version
+  out.push_back(static_cast<char>(static_cast<uint8_t>(kind) | (has_base ? 2 : 0) | (ended ? 4 : 0)));
+  put_zigzag(out, base_ts);
+  put_varint(out, buckets.size());
   for (const auto& b : buckets) {
-    put_f64(out, b.le);
-    put_f64(out, b.value);
-    out.push_back(b.known ? 1 : 0);
+    const bool inf = b.le == std::numeric_limits<double>::infinity();
+    out.push_back(static_cast<char>((b.known ? kKnown : 0) | (inf ? kInfBound : 0)));
+    if (!inf) put_f64(out, b.le);
+    put_count(out, b.value);
   }
-  put_u64(out, pending.size());
+  put_varint(out, pending.size());
   for (const auto& p : pending) {
-    put_u64(out, static_cast<uint64_t>(p.ts_ms));
-    for (double v : p.values) put_f64(out, v);
+    put_zigzag(out, p.ts_ms - base_ts);
+    for (double v : p.values) put_count(out, v);
   }
 }
 
@@ -250,7 +312,39 @@ bool RemoteSeriesState::decode(std::string_view in) {
   Reader r{in};
   buckets.clear();
   pending.clear();
-  if (r.u8() != 2) return false;
+  const uint8_t version = r.u8();
+  if (version == 2) return decode_v2(in.substr(1));
+  if (version != 3) return false;
+  const uint8_t flags = r.u8();
+  if (flags > 7) return false;
+  kind = static_cast<Kind>(flags & 1);
+  has_base = flags & 2;
+  ended = flags & 4;
+  base_ts = r.zigzag();
+  const uint64_t nb = r.varint();
+  if (!r.ok || nb > kMaxBuckets) return false;
+  for (uint64_t i = 0; i < nb; ++i) {
+    Bucket b;
+    const uint8_t bf = r.u8();
+    if (bf > 3) return false;
+    b.known = bf & kKnown;
+    b.le = (bf & kInfBound) ? std::numeric_limits<double>::infinity() : r.f64();
+    b.value = r.count();
+    buckets.push_back(b);
+  }
+  const uint64_t np = r.varint();
+  if (!r.ok || np > kMaxPending) return false;
+  for (uint64_t i = 0; i < np; ++i) {
+    Pending p;
+    p.ts_ms = base_ts + r.zigzag();
+    for (uint64_t j = 0; j < nb; ++j) p.values.push_back(r.count());
+    pending.push_back(std::move(p));
+  }
+  return r.ok && r.in.empty();
+}
+
+bool RemoteSeriesState::decode_v2(std::string_view in) {
+  Reader r{in};
   uint8_t k = r.u8();
   if (k > 1) return false;
   kind = static_cast<Kind>(k);

@@ -55,11 +55,13 @@ struct RemoteSeriesState {
   // the last sample (kDuplicate / kOutOfOrder, so a retried request changes nothing).
   SampleResult mark_stale(int64_t ts_ms, uint64_t& incomplete);
 
-  // Compact binary form for the store, and back. decode() is false on malformed input.
+  // Compact binary form for the store, and back. decode() is false on malformed input and
+  // also reads the form earlier builds wrote.
   void encode(std::string& out) const;
   bool decode(std::string_view in);
 
  private:
+  bool decode_v2(std::string_view in);  // after the version byte
   SampleResult order(int64_t ts_ms) const;  // kAccepted when ts_ms is after base_ts
   bool complete(const Pending& p) const;
   // Stores pending[pi]: buckets known at base_ts without a value in it leave the layout

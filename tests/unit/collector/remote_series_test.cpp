@@ -1,6 +1,7 @@
 // Counter and classic-histogram semantics of remote_write series (remote_series.h).
 #include "remote_series.h"
 
+#include <bit>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
@@ -151,6 +152,70 @@ TEST_CASE("remote series state survives encode and decode, pending scrapes inclu
   CHECK(total(out) == 6);
   CHECK_FALSE(back.decode(bytes.substr(0, bytes.size() - 1)));
   CHECK_FALSE(back.decode(""));
+}
+
+TEST_CASE("remote series state: a counter's state is small, odd values survive bit for bit") {
+  RemoteSeriesState s;
+  std::vector<Increase> out;
+  (void)s.add_counter(1767225600000, 1234567, out);
+  std::string bytes;
+  s.encode(bytes);
+  CHECK(bytes.size() <= 16);  // version 2 took 44 bytes
+  for (double v : {0.5, -0.0, 1e300, 9007199254740993.0, std::numeric_limits<double>::denorm_min()}) {
+    RemoteSeriesState t;
+    t.kind = RemoteSeriesState::Kind::kCounter;
+    t.has_base = true;
+    t.base_ts = -5;
+    t.buckets.push_back({0.025, v, true});
+    t.buckets.push_back({kInf, v, false});
+    t.pending.push_back({-4, {std::nan(""), v}});
+    std::string b;
+    t.encode(b);
+    RemoteSeriesState back;
+    REQUIRE(back.decode(b));
+    REQUIRE(back.buckets.size() == 2);
+    CHECK(std::bit_cast<uint64_t>(back.buckets[0].value) == std::bit_cast<uint64_t>(v));
+    CHECK(back.buckets[0].le == 0.025);
+    CHECK(back.buckets[0].known);
+    CHECK_FALSE(back.buckets[1].known);
+    CHECK(back.buckets[1].le == kInf);
+    CHECK(back.base_ts == -5);
+    REQUIRE(back.pending.size() == 1);
+    CHECK(back.pending[0].ts_ms == -4);
+    CHECK(std::isnan(back.pending[0].values[0]));
+    CHECK(std::bit_cast<uint64_t>(back.pending[0].values[1]) == std::bit_cast<uint64_t>(v));
+  }
+}
+
+TEST_CASE("remote series state written by earlier builds (version 2) is still read") {
+  auto u64 = [](std::string& o, uint64_t v) {
+    for (int i = 0; i < 8; ++i) o.push_back(static_cast<char>(v >> (8 * i)));
+  };
+  std::string v2;
+  v2.push_back(2);  // version
+  v2.push_back(1);  // histogram
+  v2.push_back(1);  // has_base
+  u64(v2, 16000);
+  u64(v2, 2);  // buckets
+  u64(v2, std::bit_cast<uint64_t>(0.25));
+  u64(v2, std::bit_cast<uint64_t>(3.0));
+  v2.push_back(1);
+  u64(v2, std::bit_cast<uint64_t>(kInf));
+  u64(v2, std::bit_cast<uint64_t>(4.0));
+  v2.push_back(1);
+  u64(v2, 0);  // pending
+  RemoteSeriesState s;
+  REQUIRE(s.decode(v2));
+  CHECK(s.kind == RemoteSeriesState::Kind::kHistogram);
+  CHECK(s.base_ts == 16000);
+  REQUIRE(s.buckets.size() == 2);
+  CHECK(s.buckets[1].value == 4.0);
+  std::vector<Increase> out;
+  uint64_t incomplete = 0;
+  (void)s.add_bucket(0.25, 31000, 5, out, incomplete);
+  (void)s.add_bucket(kInf, 31000, 7, out, incomplete);
+  CHECK(total(out) == 3);
+  CHECK_FALSE(s.decode(v2.substr(0, v2.size() - 1)));
 }
 
 TEST_CASE("histogram: buckets first seen at different scrapes are not counted twice") {

@@ -52,6 +52,13 @@ const SloConfig* Config::find_slo(std::string_view name) const {
   return nullptr;
 }
 
+const DatasourceConfig* Config::find_datasource(std::string_view name) const {
+  for (const auto& d : datasources) {
+    if (d.name == name) return &d;
+  }
+  return nullptr;
+}
+
 const std::vector<uint32_t>& Config::latency_thresholds_us(std::string_view service) const {
   static const std::vector<uint32_t> kNone;
   auto it = latency_thresholds.find(service);

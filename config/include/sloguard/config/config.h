@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sloguard/config/alerting.h"
+#include "sloguard/config/datasource.h"
 #include "sloguard/config/release.h"
 #include "sloguard/config/remote_write.h"
 
@@ -101,10 +102,24 @@ enum class SliKind { kAvailability, kLatency, kPercentile, kProbe };
 // `http_requests_total{job="checkout"}` (exported as sum(rate(SEL[w]))) or an expression for
 // the per-second rate that contains the placeholder {{window}} (used as written). Not for
 // percentile SLIs. Default: all empty, nothing to export from raw metrics.
+//
+// The same queries feed an SLO whose `source` is a datasource: each is summed over increase()
+// of the window (docs/scale.md). Only there:
+// - histogram: the classic histogram's bucket selector (`http_request_duration_seconds_bucket{
+//   job="checkout"}`) for percentiles by histogram_quantile (latency SLIs: the summary;
+//   percentile SLIs: required, each slice's pNN);
+// - group_label: the Prometheus label behind group_by (Default: the group_by name itself);
+// - version_label: the label that carries the release version, for post-deploy verification
+//   (Default: "version").
 struct PrometheusSliQueries {
   std::string good;
   std::string bad;
   std::string total;
+  std::string histogram;
+  std::string group_label;
+  std::string version_label = "version";
+  // Where each query is written, so that `sloguard validate --check-sources` can point at it.
+  TextPos good_pos, bad_pos, total_pos, histogram_pos;
   bool empty() const { return good.empty() && bad.empty() && total.empty(); }
 };
 
@@ -151,6 +166,9 @@ struct SloConfig {
   std::vector<std::string> group_by;
   int max_groups = 100;     // Default: 100. Values beyond it are counted, not evaluated.
   SloAlerting alerting;     // slos[].alerting; Default: the built-in tiers for the window
+  // slos[].source: the name of a datasource to read the SLI from (sli.prometheus says what
+  // to count). Default: empty, the embedded store.
+  std::string source;
 };
 
 struct PolicyTier {
@@ -172,12 +190,14 @@ struct Config {
   std::vector<NotifierConfig> notifiers;   // top-level notifiers:
   ReleaseConfig release;                   // top-level release: (release.h)
   RemoteWriteConfig remote_write;          // top-level remote_write: (remote_write.h)
+  std::vector<DatasourceConfig> datasources;  // top-level datasources: (datasource.h)
 
   static std::vector<PolicyTier> default_budget_policy();
   const ServiceConfig* find_service(std::string_view name) const;
   const SloConfig* find_slo(std::string_view name) const;
   const ProbeConfig* find_probe(std::string_view name) const;  // across every service
   const NotifierConfig* find_notifier(std::string_view name) const;
+  const DatasourceConfig* find_datasource(std::string_view name) const;
   // Distinct thresholds of the latency SLOs of a service, in microseconds, ascending: ingest
   // keeps an exact count of events at or under each. Empty for unknown services.
   const std::vector<uint32_t>& latency_thresholds_us(std::string_view service) const;

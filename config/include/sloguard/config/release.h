@@ -32,9 +32,14 @@ struct FreezeWindow {
   std::vector<std::string> services;  // Default: empty = every service
 };
 
+// What the gate answers when an SLO's data cannot be read (its datasource is down, times out
+// or answers partially): "could not decide" (the CLI exits 2), allow, or deny.
+enum class OnSourceError { kUndecided, kAllow, kDeny };
+
 struct GateConfig {
   // Severities of firing alerts that deny a release. Default: [page]
   std::vector<std::string> block_on_alert_severities{"page"};
+  OnSourceError on_source_error = OnSourceError::kUndecided;  // Default: undecided
 };
 
 // Post-deploy verification: after `period`, the release's traffic is compared with its

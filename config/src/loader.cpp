@@ -1,6 +1,7 @@
 // load_config_file / load_config_text: YAML parsing, the top-level keys, storage and
 // services. The larger sections live in server_section.cpp, probe_section.cpp,
-// slo_section.cpp, policy_section.cpp, release_section.cpp and remote_write_section.cpp.
+// slo_section.cpp, policy_section.cpp, release_section.cpp, remote_write_section.cpp and
+// datasource_section.cpp.
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -128,7 +129,7 @@ void parse_root(ErrorSink& errors, const YAML::Node& root, Config& config) {
   }
   Fields f(errors, item,
            {"server", "storage", "evaluation_interval", "services", "slos", "budget_policy", "alerting", "notifiers",
-            "release", "remote_write"});
+            "release", "remote_write", "datasources"});
   if (const Item* server = f.get("server")) detail::parse_server(errors, *server, config.server);
   std::optional<int64_t> retention = config.storage.retention_ms;
   if (const Item* storage = f.get("storage")) retention = parse_storage(errors, *storage, config.storage);
@@ -143,9 +144,15 @@ void parse_root(ErrorSink& errors, const YAML::Node& root, Config& config) {
   // alerting: first, wherever it is written: SLOs name its policies.
   detail::AlertingContext alerting;
   if (const Item* a = f.get("alerting")) detail::parse_alerting(errors, *a, config.alerting, alerting);
+  // datasources: before slos, wherever it is written: SLOs name them in source.
+  std::vector<std::string> datasource_names;
+  if (const Item* ds = f.get("datasources")) {
+    detail::parse_datasources(errors, *ds, datasource_names, config.datasources);
+  }
   const Item* slos = f.get("slos");
   if (slos) {
-    detail::parse_slos(errors, *slos, service_names, probes, retention, config.alerting, alerting, config.slos);
+    detail::parse_slos(errors, *slos, service_names, probes, datasource_names, retention, config.alerting, alerting,
+                       config.slos);
   }
   // After slos: histogram buckets are checked against the latency SLOs they feed.
   if (const Item* rw = f.get("remote_write")) {

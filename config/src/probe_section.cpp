@@ -35,10 +35,12 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+}  // namespace
+
 // What is wrong with an http(s) URL, or "" when nothing is. Lowercases the scheme. `shown` is
 // set to false when the URL must not be echoed: it may hold credentials (an '@' anywhere, so
 // that no other problem found first shows them either).
-std::string check_url(std::string& url, bool& shown) {
+std::string check_http_url(std::string& url, bool& shown) {
   shown = url.find('@') == std::string::npos;
   if (std::any_of(url.begin(), url.end(),
                   [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; })) {
@@ -86,12 +88,14 @@ std::string check_url(std::string& url, bool& shown) {
   return "";
 }
 
+namespace {
+
 void parse_url(ErrorSink& errors, const Item& item, HttpProbeConfig& out) {
   auto text = read_scalar(errors, item, "an http:// or https:// URL");
   if (!text) return;
   bool shown = true;
   std::string url = *text;
-  std::string problem = check_url(url, shown);
+  std::string problem = check_http_url(url, shown);
   if (!problem.empty()) {
     errors.add(item.mark(), item.msg(shown ? "\"" + *text + "\": " + problem : problem));
     return;
@@ -114,6 +118,8 @@ void parse_method(ErrorSink& errors, const Item& item, HttpProbeConfig& out) {
                                           : "did you mean \"" + std::string(suggestion) + "\"?")));
 }
 
+}  // namespace
+
 // RFC 9110 token characters.
 bool is_header_name(std::string_view s) {
   static constexpr std::string_view kSpecial = "!#$%&'*+-.^_`|~";
@@ -121,6 +127,8 @@ bool is_header_name(std::string_view s) {
     return std::isalnum(static_cast<unsigned char>(c)) || kSpecial.find(c) != std::string_view::npos;
   });
 }
+
+namespace {
 
 // A line break would end the header and start another: header injection.
 bool has_line_break(std::string_view s) {

@@ -262,12 +262,33 @@ void parse_freeze_window(ErrorSink& errors, const Item& item, const std::vector<
   out.push_back(std::move(w));
 }
 
+// on_source_error: undecided, allow or deny.
+void parse_on_source_error(ErrorSink& errors, const Item& item, GateConfig& out) {
+  static const std::vector<std::string_view> kNames = {"undecided", "allow", "deny"};
+  auto text = read_scalar(errors, item, "undecided, allow or deny");
+  if (!text) return;
+  if (*text == "undecided") {
+    out.on_source_error = OnSourceError::kUndecided;
+  } else if (*text == "allow") {
+    out.on_source_error = OnSourceError::kAllow;
+  } else if (*text == "deny") {
+    out.on_source_error = OnSourceError::kDeny;
+  } else {
+    std::string_view suggestion = closest_match(*text, kNames);
+    errors.add(item.mark(), item.msg("unknown value \"" + *text + "\"; " +
+                                     (suggestion.empty() ? "expected one of: " + join_names(kNames)
+                                                         : "did you mean \"" + std::string(suggestion) + "\"?") +
+                                     " (what the gate answers when an SLO's datasource cannot be read)"));
+  }
+}
+
 void parse_gate(ErrorSink& errors, const Item& item, GateConfig& out) {
-  if (!expect_map(errors, item, "a mapping with block_on_alert_severities")) return;
-  Fields f(errors, item, {"block_on_alert_severities"});
+  if (!expect_map(errors, item, "a mapping with block_on_alert_severities, on_source_error")) return;
+  Fields f(errors, item, {"block_on_alert_severities", "on_source_error"});
   if (const Item* sev = f.get("block_on_alert_severities")) {
     if (auto list = read_string_list(errors, *sev, "severities like page")) out.block_on_alert_severities = *list;
   }
+  if (const Item* e = f.get("on_source_error")) parse_on_source_error(errors, *e, out);
 }
 
 void parse_rollback(ErrorSink& errors, const Item& item, RollbackConfig& out) {

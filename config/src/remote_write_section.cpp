@@ -339,7 +339,8 @@ void check_latency_buckets(ErrorSink& errors, const Item& slos_item, const std::
     std::optional<Item> threshold = sli ? find_value(*sli, "threshold") : std::nullopt;
     if (!threshold) continue;
     auto slo = std::find_if(slos.begin(), slos.end(), [&](const SloConfig& o) { return o.name == slo_name; });
-    if (slo == slos.end() || slo->sli.kind != SliKind::kLatency || slo->service.empty() ||
+    // An SLO with a source reads its datasource, not these series.
+    if (slo == slos.end() || slo->sli.kind != SliKind::kLatency || slo->service.empty() || !slo->source.empty() ||
         !(slo->sli.threshold_ms > 0)) {
       continue;
     }

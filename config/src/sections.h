@@ -24,18 +24,28 @@ struct ProbeRef {
 void parse_probes(ErrorSink& errors, const Item& item, const std::string& service,
                   std::vector<ProbeRef>& seen, std::vector<ProbeConfig>& out);
 
+// `datasources:` (datasource_section.cpp) — names unique, URLs checked, header secrets from
+// value_env / value_file resolved. Appends every name written (valid or not) to `names`, so
+// that one badly written datasource does not also fail the SLOs that name it, and the valid
+// datasources to `out`.
+void parse_datasources(ErrorSink& errors, const Item& item, std::vector<std::string>& names,
+                       std::vector<DatasourceConfig>& out);
+
 // `slos:` — checked against the service names seen (valid or not, so one bad service entry
-// does not also fail every SLO that names it), the probes seen, and the storage retention,
-// when known.
+// does not also fail every SLO that names it), the probes seen, the datasource names seen
+// (slos[].source), and the storage retention, when known (not for SLOs with a source: their
+// data lives in the datasource).
 void parse_slos(ErrorSink& errors, const Item& item, const std::vector<std::string>& service_names,
-                const std::vector<ProbeRef>& probes, std::optional<int64_t> retention_ms,
-                const AlertingConfig& alerting, struct AlertingContext& alerting_ctx, std::vector<SloConfig>& out);
+                const std::vector<ProbeRef>& probes, const std::vector<std::string>& datasource_names,
+                std::optional<int64_t> retention_ms, const AlertingConfig& alerting,
+                struct AlertingContext& alerting_ctx, std::vector<SloConfig>& out);
 
 // `sli:` of one SLO of `service` ("" when the SLO's service is unknown: its probe is then not
-// checked). Returns false when its kind is unknown, so that the caller skips the checks that
-// depend on the kind.
+// checked). `source` is the SLO's source as written ("" without one): with a source the SLI
+// is read from sli.prometheus, which is then required. Returns false when its kind is
+// unknown, so that the caller skips the checks that depend on the kind.
 bool parse_sli(ErrorSink& errors, const Item& item, const std::string& service,
-               const std::vector<ProbeRef>& probes, SliConfig& out);
+               const std::vector<ProbeRef>& probes, std::string_view source, SliConfig& out);
 
 // `budgeting:` of one SLO; `item` is null when absent (the defaults still depend on the SLI).
 // Reads slo.sli.kind (when kind_known), slo.objective (the default slice_target) and the
@@ -57,6 +67,14 @@ bool check_name(ErrorSink& errors, const Item& item, const std::string& name);
 // "host:port" or "[v6-host]:port" with port 0..65535 (callers that need a real port check
 // for 0). Returns false, leaving host and port alone, when `text` is not of that form.
 bool split_host_port(std::string_view text, std::string& host, int& port);
+
+// What is wrong with an http(s) URL (scheme, host, port, credentials, spaces), or "" when
+// nothing is; lowercases the scheme. `shown` is set to false when the URL must not be echoed
+// (an '@' anywhere: it may hold credentials). Shared by probes and datasources.
+std::string check_http_url(std::string& url, bool& shown);
+
+// RFC 9110 token characters: a valid HTTP header name.
+bool is_header_name(std::string_view s);
 
 // The value of the environment variable named by `item`; nullopt after an error that names
 // the variable (unset, empty, or not a variable name), never its value.

@@ -1,10 +1,14 @@
 // The `sli:` of an SLO: its kind and the keys of that kind (bad_status for availability,
 // threshold for latency, percentile and target for percentile, probe for probe; endpoint for
-// every kind but probe; prometheus for every kind but percentile).
+// every kind but probe; prometheus for every kind but percentile). An SLO with a source (a
+// datasource) reads its SLI from prometheus, which it then requires (for percentile: its
+// histogram); its kind cannot be probe, nor can it take endpoint.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <tuple>
 
+#include "remote_write_match.h"
 #include "sections.h"
 #include "sloguard/common/units.h"
 
@@ -199,33 +203,75 @@ void parse_probe_name(ErrorSink& errors, const Item& item, const std::string& se
   errors.add(item.mark(), item.msg(m));
 }
 
-// prometheus: {good, bad, total}, exactly two of them, each a non-empty PromQL text. The
-// PromQL itself is checked by promtool on the exported rules, not here.
-void parse_prometheus(ErrorSink& errors, const Item& item, PrometheusSliQueries& out) {
-  constexpr std::string_view kWhat =
-      "a mapping with two of good, bad, total (PromQL counter selectors, e.g. "
-      "http_requests_total{job=\"checkout\"})";
-  if (!expect_map(errors, item, kWhat)) return;
-  Fields f(errors, item, {"good", "bad", "total"});
+// Where a query's value is written, for `sloguard validate --check-sources`.
+TextPos text_pos(const ErrorSink& errors, const Item& item) {
+  const YAML::Mark m = item.node.Mark();
+  if (m.is_null()) return TextPos{errors.file(), 0, 0};
+  return TextPos{errors.file(), m.line + 1, m.column + 1};
+}
+
+// What sli.prometheus holds: two of good, bad, total (availability and latency SLIs), or,
+// for a percentile SLI read from a datasource, the histogram alone.
+enum class PromShape { kRatio, kHistogram };
+
+// prometheus: {good, bad, total, histogram, group_label, version_label}. For kRatio exactly
+// two of good, bad, total; for kHistogram, histogram and none of them. Each query is a
+// non-empty PromQL text; the PromQL itself is checked by promtool on the exported rules and
+// by `sloguard validate --check-sources` against the datasource, not here.
+void parse_prometheus(ErrorSink& errors, const Item& item, PromShape shape, PrometheusSliQueries& out) {
+  const std::string what =
+      shape == PromShape::kRatio
+          ? "a mapping with two of good, bad, total (PromQL counter selectors, e.g. "
+            "http_requests_total{job=\"checkout\"})"
+          : "a mapping with histogram (a classic histogram's bucket selector, e.g. "
+            "http_request_duration_seconds_bucket{job=\"checkout\"})";
+  if (!expect_map(errors, item, what)) return;
+  Fields f(errors, item, {"good", "bad", "total", "histogram", "group_label", "version_label"});
+  const size_t errors_before = errors.size();
   PrometheusSliQueries q;
+  // A non-empty query into dest and where it is written into pos; reports otherwise.
+  auto read_query = [&](const Item& v, std::string& dest, TextPos& pos) {
+    auto text = read_scalar(errors, v, "a PromQL selector or expression");
+    if (!text) return;
+    if (text->find_first_not_of(" \t\n") == std::string::npos) {
+      errors.add(v.mark(), v.msg("must not be empty"));
+      return;
+    }
+    dest = *text;
+    pos = text_pos(errors, v);
+  };
   int given = 0;
-  for (auto [key, dest] : {std::pair{"good", &q.good}, std::pair{"bad", &q.bad}, std::pair{"total", &q.total}}) {
+  for (auto [key, dest, pos] : {std::tuple{"good", &q.good, &q.good_pos}, std::tuple{"bad", &q.bad, &q.bad_pos},
+                                std::tuple{"total", &q.total, &q.total_pos}}) {
     const Item* v = f.get(key);
     if (!v) continue;
-    ++given;
-    auto text = read_scalar(errors, *v, "a PromQL selector or expression");
-    if (!text) continue;
-    if (text->find_first_not_of(" \t\n") == std::string::npos) {
-      errors.add(v->mark(), v->msg("must not be empty"));
+    if (shape == PromShape::kHistogram) {
+      // A percentile judged per slice is not a ratio of two counters.
+      errors.add(v->key, item.msg(std::string(key) + " does not apply to kind percentile: its pNN is judged per "
+                                                     "slice from histogram (histogram_quantile of the buckets)"));
       continue;
     }
-    *dest = *text;
+    ++given;
+    read_query(*v, *dest, *pos);
   }
-  if (given != 2) {
+  if (const Item* h = f.get("histogram")) {
+    read_query(*h, q.histogram, q.histogram_pos);
+  } else if (shape == PromShape::kHistogram) {
+    errors.add(item.mark(), item.msg("missing required key \"histogram\" (a percentile SLI read from a "
+                                     "datasource takes its pNN from a classic histogram's buckets, e.g. "
+                                     "http_request_duration_seconds_bucket{job=\"checkout\"})"));
+  }
+  for (auto [key, dest] : {std::pair{"group_label", &q.group_label}, std::pair{"version_label", &q.version_label}}) {
+    if (const Item* v = f.get(key)) {
+      if (auto name = read_label_name(errors, *v)) *dest = *name;
+    }
+  }
+  if (shape == PromShape::kRatio && given != 2) {
     errors.add(item.mark(), item.msg("needs exactly two of good, bad, total (the third follows from them), got " +
                                      std::to_string(given)));
     return;
   }
+  if (errors.size() != errors_before) return;
   out = std::move(q);
 }
 
@@ -255,7 +301,7 @@ bool parse_kind(ErrorSink& errors, const Item& kind, SliKind& out) {
 }  // namespace
 
 bool parse_sli(ErrorSink& errors, const Item& item, const std::string& service,
-               const std::vector<ProbeRef>& probes, SliConfig& out) {
+               const std::vector<ProbeRef>& probes, std::string_view source, SliConfig& out) {
   if (!expect_map(errors, item,
                   "a mapping with kind and its keys (bad_status, threshold, percentile, target, endpoint, "
                   "probe)")) {
@@ -308,8 +354,21 @@ bool parse_sli(ErrorSink& errors, const Item& item, const std::string& service,
     required("percentile");
     required("target");
   }
+  const bool sourced = !source.empty();
+  // Probe results live only in sloguard's own store.
+  const bool probe_from_source = sourced && kind_known && out.kind == SliKind::kProbe;
+  if (probe_from_source) {
+    const Item* kind = f.get("kind");
+    errors.add(kind->mark(), kind->msg("kind probe cannot be read from a datasource (source " + std::string(source) +
+                                       "): probe SLIs read sloguard's own probe results; with a datasource use "
+                                       "kind availability with prometheus queries"));
+  }
   if (const Item* endpoint = f.get("endpoint")) {
-    if (kind_known && out.kind == SliKind::kProbe) {
+    if (sourced) {
+      errors.add(endpoint->key, item.msg("endpoint filters the embedded store's events and does not apply with "
+                                         "source " + std::string(source) + ": put the label matcher into the "
+                                         "prometheus queries instead (e.g. handler=~\"/api/.*\")"));
+    } else if (kind_known && out.kind == SliKind::kProbe) {
       // Probe results have no endpoint: a probe's URL is its endpoint.
       errors.add(endpoint->key, item.msg("endpoint does not apply to kind probe; to judge one probe alone, "
                                          "name it with probe"));
@@ -321,21 +380,28 @@ bool parse_sli(ErrorSink& errors, const Item& item, const std::string& service,
     if (belongs(*probe, SliKind::kProbe, "set kind: probe")) {
       parse_probe_name(errors, *probe, service, probes, out);
     }
-  } else if (kind_known && out.kind == SliKind::kProbe && !service.empty() &&
+  } else if (kind_known && out.kind == SliKind::kProbe && !probe_from_source && !service.empty() &&
              std::none_of(probes.begin(), probes.end(),
                           [&](const ProbeRef& p) { return p.service == service; })) {
     // Without probes the SLI would never have data.
     const Item* kind = f.get("kind");
     errors.add(kind->mark(), kind->msg("service " + service + " has no probes; add one under its probes:"));
   }
+  const bool percentile = kind_known && out.kind == SliKind::kPercentile;
   if (const Item* prom = f.get("prometheus")) {
-    if (kind_known && out.kind == SliKind::kPercentile) {
+    if (percentile && !sourced) {
       // A percentile judged per slice is not a ratio of two counters.
       errors.add(prom->key, item.msg("prometheus does not apply to kind percentile; express it as kind latency "
-                                     "(good = requests within the threshold) to export it"));
+                                     "(good = requests within the threshold) to export it (with a source, "
+                                     "prometheus takes the histogram alone)"));
     } else {
-      parse_prometheus(errors, *prom, out.prometheus);
+      parse_prometheus(errors, *prom, percentile ? PromShape::kHistogram : PromShape::kRatio, out.prometheus);
     }
+  } else if (sourced && kind_known && !probe_from_source) {
+    errors.add(item.mark(), item.msg("missing required key \"prometheus\" (source " + std::string(source) +
+                                     " reads the SLI from Prometheus queries: " +
+                                     (percentile ? "histogram, the bucket selector)"
+                                                 : "two of good, bad, total)")));
   }
   return kind_known;
 }

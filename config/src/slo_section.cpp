@@ -1,5 +1,5 @@
-// The `slos:` section: name, service, objective, window and time zone, grouping of each SLO.
-// Its sli and budgeting are read in sli_section.cpp and budgeting_section.cpp.
+// The `slos:` section: name, service, source, objective, window and time zone, grouping of
+// each SLO. Its sli and budgeting are read in sli_section.cpp and budgeting_section.cpp.
 #include <algorithm>
 #include <charconv>
 
@@ -158,15 +158,50 @@ void parse_max_groups(ErrorSink& errors, const Item& item, SloConfig& out) {
   out.max_groups = v;
 }
 
+// source: a datasource's name. Returns the name as written ("" when absent or not a
+// string), and sets out.source when the datasource exists.
+std::string parse_source(ErrorSink& errors, const Item& item, const std::vector<std::string>& datasource_names,
+                         SloConfig& out) {
+  auto text = read_scalar(errors, item, "a datasource name from datasources");
+  if (!text) return "";
+  if (text->empty()) {
+    errors.add(item.mark(), item.msg("must not be empty (leave source out to read the SLI from sloguard's own "
+                                     "store)"));
+    return "";
+  }
+  if (std::find(datasource_names.begin(), datasource_names.end(), *text) != datasource_names.end()) {
+    out.source = *text;
+    return *text;
+  }
+  std::vector<std::string_view> names(datasource_names.begin(), datasource_names.end());
+  std::string m = "unknown datasource \"" + *text + "\"";
+  std::string_view suggestion = closest_match(*text, names);
+  if (!suggestion.empty()) {
+    m += "; did you mean \"" + std::string(suggestion) + "\"?";
+  } else if (names.empty()) {
+    m += "; no datasources are defined (add it under datasources:)";
+  } else {
+    m += "; datasources are: " + join_names(names);
+  }
+  errors.add(item.mark(), item.msg(m));
+  return *text;
+}
+
 // Reports problems and returns the SLO as far as it could be read.
 SloConfig parse_slo(ErrorSink& errors, const Item& item, const std::vector<std::string>& service_names,
-                    const std::vector<ProbeRef>& probes, std::optional<int64_t> retention_ms,
-                    const AlertingConfig& alerting, AlertingContext& alerting_ctx) {
+                    const std::vector<ProbeRef>& probes, const std::vector<std::string>& datasource_names,
+                    std::optional<int64_t> retention_ms, const AlertingConfig& alerting,
+                    AlertingContext& alerting_ctx) {
   SloConfig slo;
   Fields f(
       errors, item,
       {"name", "service", "objective", "window", "time_zone", "sli", "budgeting", "group_by", "max_groups",
-       "alerting"});
+       "alerting", "source"});
+  // First: an SLO read from a datasource is checked differently. Its SLI's history lives in
+  // the datasource, so the window need not fit in the embedded store's retention.
+  std::string source;
+  if (const Item* s = f.get("source")) source = parse_source(errors, *s, datasource_names, slo);
+  if (!source.empty()) retention_ms = std::nullopt;
   if (const Item* name = f.require("name")) {
     if (auto text = read_scalar(errors, *name, "an SLO name")) {
       if (check_name(errors, *name, *text)) slo.name = *text;
@@ -195,7 +230,13 @@ SloConfig parse_slo(ErrorSink& errors, const Item& item, const std::vector<std::
   if (const Item* window = f.require("window")) parse_window(errors, *window, retention_ms, slo);
   if (const Item* tz = f.get("time_zone")) parse_time_zone(errors, *tz, slo);
   bool kind_known = true;  // no sli: availability
-  if (const Item* sli = f.get("sli")) kind_known = parse_sli(errors, *sli, slo.service, probes, slo.sli);
+  if (const Item* sli = f.get("sli")) {
+    kind_known = parse_sli(errors, *sli, slo.service, probes, source, slo.sli);
+  } else if (!source.empty()) {
+    errors.add(item.mark(), item.msg("missing required key \"sli\" (source " + source +
+                                     " reads the SLI from Prometheus queries: give sli.prometheus with two of "
+                                     "good, bad, total)"));
+  }
   parse_budgeting(errors, f.get("budgeting"), kind_known, slo);
   bool grouped_ok = true;
   if (const Item* group_by = f.get("group_by")) {
@@ -228,15 +269,16 @@ SloConfig parse_slo(ErrorSink& errors, const Item& item, const std::vector<std::
 }  // namespace
 
 void parse_slos(ErrorSink& errors, const Item& item, const std::vector<std::string>& service_names,
-                const std::vector<ProbeRef>& probes, std::optional<int64_t> retention_ms,
-                const AlertingConfig& alerting, AlertingContext& alerting_ctx, std::vector<SloConfig>& out) {
+                const std::vector<ProbeRef>& probes, const std::vector<std::string>& datasource_names,
+                std::optional<int64_t> retention_ms, const AlertingConfig& alerting,
+                AlertingContext& alerting_ctx, std::vector<SloConfig>& out) {
   if (item.node.IsNull()) return;  // "slos:" with every entry commented out
   if (!expect_list(errors, item, "a list of SLOs")) return;
   std::vector<int> lines;  // where each SLO in `out` starts, for duplicate messages
   for (size_t i = 0; i < item.node.size(); ++i) {
     Item s = item.element(i, item.node[i]);
     if (!expect_map(errors, s, "an SLO mapping with name, service, objective, window, sli")) continue;
-    SloConfig slo = parse_slo(errors, s, service_names, probes, retention_ms, alerting, alerting_ctx);
+    SloConfig slo = parse_slo(errors, s, service_names, probes, datasource_names, retention_ms, alerting, alerting_ctx);
     if (slo.name.empty()) continue;
     auto dup = std::find_if(out.begin(), out.end(), [&](const SloConfig& o) { return o.name == slo.name; });
     if (dup != out.end()) {

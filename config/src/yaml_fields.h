@@ -21,6 +21,8 @@ class ErrorSink {
   // A null mark (line -1) gives line 0, "location unknown".
   void add(const YAML::Mark& mark, std::string message);
   size_t size() const { return errors_.size(); }
+  // The file name used in messages (also recorded in TextPos).
+  const std::string& file() const { return file_; }
   // All errors, in file order (stable for errors at the same place).
   std::vector<ConfigError> take_sorted();
 

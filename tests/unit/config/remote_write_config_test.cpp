@@ -691,6 +691,7 @@ TEST_CASE("every example config loads", "[config][remote_write]") {
       {"PD_ROUTING_KEY", "example-routing-key"},
       {"AUDIT_WEBHOOK_URL", "https://audit.invalid/sloguard"},
       {"AUDIT_WEBHOOK_SECRET", "example-audit-secret"},
+      {"SLOGUARD_VM_AUTHORIZATION", "Bearer example-vm-token"},
   };
   for (const auto& [name, value] : env) setenv(name, value, 1);
   size_t loaded = 0;
@@ -703,7 +704,7 @@ TEST_CASE("every example config loads", "[config][remote_write]") {
     ++loaded;
   }
   for (const auto& [name, value] : env) unsetenv(name);
-  CHECK(loaded >= 6);
+  CHECK(loaded >= 7);
 }
 
 }  // namespace

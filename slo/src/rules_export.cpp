@@ -55,35 +55,51 @@ std::string selector_labels(const config::SloConfig& slo) {
   return "{slo=\"" + slo.name + "\",service=\"" + slo.service + "\"}";
 }
 
-// The SLI's per-second rates over a window, as PromQL. `window` is a duration ("5m") or
-// Sloth's template "{{.window}}". A series that does not exist yet (no bad events so far) is
-// taken as 0 when its counterpart has data, so the ratio is 0 rather than absent.
-class SliRates {
+// The SLI's events over one window, as PromQL: per-second rates (for ratios over a window and
+// the alerts' min_events) or counts (the 5m increases that are summed over the SLO window). A
+// series that does not exist yet (no bad events so far) is taken as 0 when its counterpart
+// has data, so the ratio is 0 rather than absent.
+class SliEvents {
  public:
-  explicit SliRates(const config::PrometheusSliQueries& q) : q_(q) {}
-
-  std::string total(const std::string& window) const {
-    if (!q_.total.empty()) return rate(q_.total, window);
-    return "(" + or_zero(q_.good, q_.bad, window) + " + " + or_zero(q_.bad, q_.good, window) + ")";
+  // `window` is a duration ("5m") or Sloth's template "{{.window}}".
+  static SliEvents rates(const config::PrometheusSliQueries& q, const std::string& window) {
+    return SliEvents(q, window, 0);
   }
-  std::string errors(const std::string& window) const {
-    if (q_.bad.empty()) return "(" + rate(q_.total, window) + " - " + or_zero(q_.good, q_.total, window) + ")";
-    return or_zero(q_.bad, q_.total.empty() ? q_.good : q_.total, window);
+  // increase() of a counter; a {{window}} expression is a rate, so it is multiplied by the
+  // window's seconds.
+  static SliEvents increases(const config::PrometheusSliQueries& q, int64_t window_ms) {
+    return SliEvents(q, format_duration_ms(window_ms), window_ms);
+  }
+
+  std::string total() const {
+    if (!q_.total.empty()) return of(q_.total);
+    return "(" + or_zero(q_.good, q_.bad) + " + " + or_zero(q_.bad, q_.good) + ")";
+  }
+  std::string errors() const {
+    if (q_.bad.empty()) return "(" + of(q_.total) + " - " + or_zero(q_.good, q_.total) + ")";
+    return or_zero(q_.bad, q_.total.empty() ? q_.good : q_.total);
   }
   // Error ratio; absent when there was no traffic in the window (never NaN).
-  std::string error_ratio(const std::string& window) const {
-    return errors(window) + "\n/\n(" + total(window) + " > 0)";
-  }
+  std::string error_ratio() const { return errors() + "\n/\n(" + total() + " > 0)"; }
 
  private:
-  static std::string rate(const std::string& q, const std::string& window) {
-    if (q.find(kWindowPlaceholder) != std::string::npos) return "(" + replace_all(q, kWindowPlaceholder, window) + ")";
-    return "sum(rate(" + q + "[" + window + "]))";
+  SliEvents(const config::PrometheusSliQueries& q, std::string window, int64_t increase_ms)
+      : q_(q), window_(std::move(window)), increase_ms_(increase_ms) {}
+
+  std::string of(const std::string& q) const {
+    if (q.find(kWindowPlaceholder) != std::string::npos) {
+      const std::string rate = "(" + replace_all(q, kWindowPlaceholder, window_) + ")";
+      return increase_ms_ > 0 ? "(" + rate + " * " + num(static_cast<double>(increase_ms_) / 1000) + ")" : rate;
+    }
+    return std::string(increase_ms_ > 0 ? "sum(increase(" : "sum(rate(") + q + "[" + window_ + "]))";
   }
-  static std::string or_zero(const std::string& q, const std::string& other, const std::string& window) {
-    return "(" + rate(q, window) + " or 0 * " + rate(other, window) + ")";
+  std::string or_zero(const std::string& q, const std::string& other) const {
+    return "(" + of(q) + " or 0 * " + of(other) + ")";
   }
+
   const config::PrometheusSliQueries& q_;
+  std::string window_;
+  int64_t increase_ms_;  // 0: rates
 };
 
 void emit_labels(YAML::Emitter& out, const std::vector<std::pair<std::string, std::string>>& labels) {
@@ -132,7 +148,7 @@ bool exports_raw(const config::SloConfig& slo) {
 
 // Recording rules over the raw counters, and alerts on them.
 void emit_raw_slo(YAML::Emitter& out, const config::SloConfig& slo, const std::vector<config::AlertTier>& tiers) {
-  const SliRates rates(slo.sli.prometheus);
+  const auto& q = slo.sli.prometheus;
   const std::string labels = selector_labels(slo);
   const double budget = 1.0 - slo.objective;
   const int64_t period_ms = nominal_window_ms(slo);
@@ -142,13 +158,20 @@ void emit_raw_slo(YAML::Emitter& out, const config::SloConfig& slo, const std::v
   for (const auto& t : tiers) windows.insert({t.long_window_ms, t.short_window_ms});
   for (int64_t w : windows) {
     const std::string name = format_duration_ms(w);
-    emit_recording(out, "slo:sli_error:ratio_rate" + name, rates.error_ratio(name), slo);
+    emit_recording(out, "slo:sli_error:ratio_rate" + name, SliEvents::rates(q, name).error_ratio(), slo);
   }
+  const SliEvents counts = SliEvents::increases(q, 5 * kMinute);
+  emit_recording(out, "slo:sli_bad:increase5m", counts.errors(), slo);
+  emit_recording(out, "slo:sli_total:increase5m", counts.total(), slo);
   if (!windows.count(period_ms)) {
-    // The period's ratio from the 5m ratios (as Sloth does): reading raw counters over 30d
-    // at every evaluation would be expensive. Unweighted by traffic, so an approximation.
+    // The period's ratio as a ratio of sums of the recorded 5m counts: reading the raw
+    // counters over 30d at every evaluation would be expensive, and Sloth's average of 5m
+    // ratios weighs a quiet night as much as a busy day (sloth#241, #618). Each event is
+    // summed 5m / evaluation interval times, in both sums alike: the sums are not counts.
     emit_recording(out, "slo:sli_error:ratio_rate" + period,
-                   "avg_over_time(slo:sli_error:ratio_rate5m" + labels + "[" + period + "])", slo);
+                   "sum_over_time(slo:sli_bad:increase5m" + labels + "[" + period + "])\n/\n(" +
+                       "sum_over_time(slo:sli_total:increase5m" + labels + "[" + period + "]) > 0)",
+                   slo);
   }
   emit_recording(out, "slo:objective:ratio", "vector(" + num(slo.objective) + ")", slo);
   emit_recording(out, "slo:error_budget_remaining:ratio",
@@ -162,8 +185,9 @@ void emit_raw_slo(YAML::Emitter& out, const config::SloConfig& slo, const std::v
                        "slo:sli_error:ratio_rate" + short_w + labels + " >= " + threshold;
     if (t.min_events > 0) {
       const std::string n = std::to_string(t.min_events);
-      expr += "\nand on()\n" + rates.total(long_w) + " * " + num(static_cast<double>(t.long_window_ms) / 1000) +
-              " >= " + n + "\nand on()\n" + rates.total(short_w) + " * " +
+      expr += "\nand on()\n" + SliEvents::rates(q, long_w).total() + " * " +
+              num(static_cast<double>(t.long_window_ms) / 1000) + " >= " + n + "\nand on()\n" +
+              SliEvents::rates(q, short_w).total() + " * " +
               num(static_cast<double>(t.short_window_ms) / 1000) + " >= " + n;
     }
     emit_alert(out, slo, t, expr, period_ms);
@@ -277,8 +301,7 @@ RulesExport export_sloth(const config::Config& cfg) {
     emit_labels(out, {{"generator", "sloguard"}});
     out << YAML::Key << "slos" << YAML::Value << YAML::BeginSeq;
     for (const auto* slo : slos) {
-      const SliRates rates(slo->sli.prometheus);
-      const std::string w = "{{.window}}";
+      const SliEvents rates = SliEvents::rates(slo->sli.prometheus, "{{.window}}");
       out << YAML::BeginMap;
       out << YAML::Key << "name" << YAML::Value << slo->name;
       out << YAML::Key << "objective" << YAML::Value << YAML::Precision(12) << slo->objective * 100;
@@ -286,8 +309,8 @@ RulesExport export_sloth(const config::Config& cfg) {
           << "Exported from sloguard: " + num(slo->objective * 100) + "% over " + slo->window_text;
       out << YAML::Key << "sli" << YAML::Value << YAML::BeginMap << YAML::Key << "events" << YAML::Value
           << YAML::BeginMap;
-      out << YAML::Key << "error_query" << YAML::Value << YAML::Literal << rates.errors(w);
-      out << YAML::Key << "total_query" << YAML::Value << YAML::Literal << rates.total(w);
+      out << YAML::Key << "error_query" << YAML::Value << YAML::Literal << rates.errors();
+      out << YAML::Key << "total_query" << YAML::Value << YAML::Literal << rates.total();
       out << YAML::EndMap << YAML::EndMap;
       out << YAML::Key << "alerting" << YAML::Value << YAML::BeginMap;
       out << YAML::Key << "name" << YAML::Value << kAlertName;

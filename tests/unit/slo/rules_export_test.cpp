@@ -1,7 +1,8 @@
 // Prometheus rules and Sloth specs from the SLO config (the promtool checks of the output are
-// CTest entries promtool_check_rules and promtool_fast_burn).
+// CTest entries promtool_check_rules, promtool_fast_burn and promtool_uneven_traffic).
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "sloguard/slo/rules_export.h"
@@ -42,6 +43,19 @@ std::vector<YAML::Node> rules_of(const YAML::Node& doc, const std::string& group
   return {};
 }
 
+// The expression of recording rule `record` in `rules` (without the literal block's newline).
+std::string expr_of(const std::vector<YAML::Node>& rules, const std::string& record) {
+  for (const auto& r : rules) {
+    if (r["record"] && r["record"].as<std::string>() == record) {
+      std::string e = r["expr"].as<std::string>();
+      if (!e.empty() && e.back() == '\n') e.pop_back();
+      return e;
+    }
+  }
+  FAIL("no recording rule " << record);
+  return {};
+}
+
 }  // namespace
 
 TEST_CASE("raw-metric SLOs get recording rules per window and one alert per built-in tier", "[rules]") {
@@ -65,6 +79,54 @@ TEST_CASE("raw-metric SLOs get recording rules per window and one alert per buil
   CHECK(page.find("slo:sli_error:ratio_rate1h{slo=\"checkout-availability\",service=\"checkout\"} >= (14.4 * 0.001)") !=
         std::string::npos);
   CHECK(page.find("* 300 >= 10") != std::string::npos);  // min_events in the short window
+}
+
+TEST_CASE("the SLO window's error ratio is a ratio of summed 5m counts, not an average of 5m ratios", "[rules]") {
+  auto out = slo::export_rules(*load(kConfig), slo::RulesFormat::kPrometheus);
+  auto rules = rules_of(YAML::Load(out.yaml), "sloguard-checkout-availability");
+  CHECK(expr_of(rules, "slo:sli_bad:increase5m") ==
+        "(sum(increase(http_requests_total{job=\"checkout\",code=~\"5..\"}[5m])) or 0 * "
+        "sum(increase(http_requests_total{job=\"checkout\"}[5m])))");
+  CHECK(expr_of(rules, "slo:sli_total:increase5m") == "sum(increase(http_requests_total{job=\"checkout\"}[5m]))");
+  const std::string labels = "{slo=\"checkout-availability\",service=\"checkout\"}";
+  CHECK(expr_of(rules, "slo:sli_error:ratio_rate30d") ==
+        "sum_over_time(slo:sli_bad:increase5m" + labels + "[30d])\n/\n(sum_over_time(slo:sli_total:increase5m" +
+            labels + "[30d]) > 0)");
+  // The remaining budget needs only the ratio, not the sums (which count each event once per
+  // evaluation in 5m).
+  CHECK(expr_of(rules, "slo:error_budget_remaining:ratio") == "1 - slo:sli_error:ratio_rate30d" + labels + " / 0.001");
+  CHECK(out.yaml.find("avg_over_time") == std::string::npos);
+  for (const char* record : {"slo:sli_bad:increase5m", "slo:sli_total:increase5m"}) {
+    for (const auto& r : rules) {
+      if (r["record"] && r["record"].as<std::string>() == record) {
+        CHECK(r["labels"]["slo"].as<std::string>() == "checkout-availability");
+        CHECK(r["labels"]["service"].as<std::string>() == "checkout");
+      }
+    }
+  }
+}
+
+TEST_CASE("a tier over the SLO window keeps that window's ratio over the raw counters", "[rules]") {
+  // A 1d SLO keeps the built-in ticket-1d tier, whose long window is the SLO window.
+  auto out = slo::export_rules(*load(R"(
+services: [{name: checkout}]
+slos:
+  - name: c
+    service: checkout
+    objective: 99%
+    window: 1d
+    sli:
+      kind: availability
+      prometheus: {total: 'requests_total', bad: 'errors_total'}
+)"),
+                               slo::RulesFormat::kPrometheus);
+  auto rules = rules_of(YAML::Load(out.yaml), "sloguard-c");
+  CHECK(std::count_if(rules.begin(), rules.end(), [](const YAML::Node& r) {
+          return r["record"] && r["record"].as<std::string>() == "slo:sli_error:ratio_rate1d";
+        }) == 1);
+  CHECK(expr_of(rules, "slo:sli_error:ratio_rate1d") ==
+        "(sum(rate(errors_total[1d])) or 0 * sum(rate(requests_total[1d])))\n/\n(sum(rate(requests_total[1d])) > 0)");
+  CHECK(expr_of(rules, "slo:sli_total:increase5m") == "sum(increase(requests_total[5m]))");
 }
 
 TEST_CASE("SLOs without prometheus queries alert on sloguard's burn-rate gauges", "[rules]") {
@@ -109,5 +171,8 @@ slos:
 )"),
                                slo::RulesFormat::kPrometheus);
   CHECK(out.yaml.find("(sum(rate(errors_total[5m])) or 0 * (sum(rate(ok_total[5m]))))") != std::string::npos);
+  // The 5m counts: increase() of the counter, the rate expression times 300s.
+  CHECK(expr_of(rules_of(YAML::Load(out.yaml), "sloguard-s"), "slo:sli_bad:increase5m") ==
+        "(sum(increase(errors_total[5m])) or 0 * ((sum(rate(ok_total[5m]))) * 300))");
   CHECK(out.yaml.find("{{window}}") == std::string::npos);
 }

@@ -21,10 +21,13 @@ struct RulesExport {
 
 // Prometheus format, per SLO (one rule group each):
 //  - an SLO whose SLI has `prometheus:` queries and occurrences budgeting: recording rules
-//    slo:sli_error:ratio_rate<W> for 5m and every tier window (labels slo, service), the SLO
-//    period, objective and remaining budget, and one alerting rule per tier that fires when
-//    the error ratio over both windows is >= burn_rate * (1 - objective) with at least
-//    min_events events in each window;
+//    (labels slo, service) slo:sli_error:ratio_rate<W> for 5m and every tier window, the 5m
+//    counts slo:sli_bad:increase5m and slo:sli_total:increase5m, the SLO period's ratio as
+//    sum_over_time(bad[period]) / sum_over_time(total[period]) of those counts (a ratio of
+//    sums, not Sloth's average of 5m ratios, which uneven traffic skews; a raw ratio when a
+//    tier has the period's window), objective and remaining budget; and one alerting rule
+//    per tier that fires when the error ratio over both windows is >= burn_rate *
+//    (1 - objective) with at least min_events events in each window;
 //  - any other SLO: one alerting rule per tier on the sloguard_slo_burn_rate gauges that
 //    sloguard exposes (Prometheus must scrape sloguard), tiers whose windows sloguard does not
 //    report are left out with a note.

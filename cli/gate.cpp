@@ -41,6 +41,18 @@ int run_gate(const GateArgs& args) {
     return undecided("the server's answer has no allow field");
   }
   const bool allow = body["allow"].get<bool>();
+  // An SLO without data (its datasource failed) and nothing else blocking: neither go nor no-go.
+  const bool decided = !body.contains("decided") || !body["decided"].is_boolean() || body["decided"].get<bool>();
+  if (!decided) {
+    if (args.json) std::cout << body.dump(2) << "\n";
+    std::string why;
+    if (body.contains("reasons") && body["reasons"].is_array()) {
+      for (const auto& r : body["reasons"]) {
+        if (r.is_string()) why += (why.empty() ? "" : "; ") + r.get<std::string>();
+      }
+    }
+    return undecided(why.empty() ? "an SLO's data is unavailable" : why);
+  }
   if (args.json) {
     std::cout << body.dump(2) << "\n";
   } else {
@@ -49,6 +61,11 @@ int run_gate(const GateArgs& args) {
     if (body.contains("reasons") && body["reasons"].is_array()) {
       for (const auto& r : body["reasons"]) {
         if (r.is_string()) std::cout << "  - " << r.get<std::string>() << "\n";
+      }
+    }
+    if (body.contains("warnings") && body["warnings"].is_array()) {
+      for (const auto& w : body["warnings"]) {
+        if (w.is_string()) std::cout << "  ! " << w.get<std::string>() << "\n";
       }
     }
   }

@@ -24,9 +24,10 @@ std::string fmt(double v, const char* f = "%.2f") {
 
 std::string fmt_rate(const std::optional<double>& v) { return v ? fmt(*v) + "x" : std::string("no data"); }
 
-// Good/total per window (seconds) of one instance: from its status, else from the source.
-std::map<int64_t, slo::Counts> window_counts(const config::SloConfig& slo, const slo::SloStatus& st,
-                                             const slo::Source* source) {
+// Good/total per window (seconds) of one instance: from its status, else from the source;
+// nullopt when the source cannot be read (the alerts then keep their state).
+std::optional<std::map<int64_t, slo::Counts>> window_counts(const config::SloConfig& slo, const slo::SloStatus& st,
+                                                            const slo::Source* source) {
   std::map<int64_t, slo::Counts> out;
   for (const auto& w : st.burn_rates) out[w.seconds] = w.counts;
   std::vector<int64_t> missing;
@@ -41,7 +42,7 @@ std::map<int64_t, slo::Counts> window_counts(const config::SloConfig& slo, const
   auto counts = source->window_counts(slo::Instance{&slo, st.group}, st.at, missing);
   if (!counts.ok()) {
     log::warn("alert windows not readable", {{"slo", slo.name}, {"error", counts.status().to_string()}});
-    return out;
+    return std::nullopt;
   }
   for (size_t i = 0; i < missing.size(); ++i) out[missing[i]] = counts.value()[i];
   return out;
@@ -172,7 +173,11 @@ Result<std::vector<Transition>> AlertEngine::evaluate(const config::Config& cfg,
     }
     const bool slices = slo->budgeting.method == config::BudgetingMethod::kTimeslices;
     for (const slo::SloStatus* st : instances) {
-      const auto counts = window_counts(*slo, *st, source);
+      // Missing data moves no alert: it neither fires nor resolves (the states stay as they are).
+      if (st->source_error) continue;
+      const auto read = window_counts(*slo, *st, source);
+      if (!read) continue;
+      const auto& counts = *read;
       std::vector<AlertState*> inst;
       std::vector<AlertPhase> before;  // each tier's phase before this round
       std::map<std::string, size_t> rank;  // severity -> first position in the tier list

@@ -3,7 +3,6 @@
 #include <cstdio>
 
 #include "sloguard/common/log.h"
-#include "sloguard/store/latency_sketch.h"
 
 namespace sloguard::hooks {
 namespace {
@@ -19,33 +18,29 @@ std::string num(double v) {
   return buf;
 }
 
-// The bad statuses of the service's first availability SLO; 5xx without one.
-config::StatusMatcher bad_statuses(const config::Config& cfg, const std::string& service) {
+// The service's first availability SLO: its bad statuses and, for a datasource, its queries.
+const config::SloConfig* availability_slo(const config::Config& cfg, const std::string& service) {
   for (const auto& s : cfg.slos) {
-    if (s.service == service && s.sli.kind == config::SliKind::kAvailability) return s.sli.bad_status;
+    if (s.service == service && s.sli.kind == config::SliKind::kAvailability) return &s;
   }
-  return config::StatusMatcher{{}, {5}};
+  return nullptr;
 }
 
-Result<Measurement> measure(const store::Store& store, const store::Labels& labels, const std::string& name,
-                            const config::StatusMatcher& bad, int64_t from, int64_t to) {
+Result<Measurement> measure(const slo::Source& source, slo::TrafficQuery q, std::optional<std::string> version,
+                            const std::string& name, int64_t from, int64_t to) {
   Measurement m;
   m.series = name;
   m.from = from;
   m.to = to;
-  auto id = store.lookup_series(labels);
-  if (!id) return m;
-  store::LatencySketch sketch;
-  Status s = store.scan(*id, store::Resolution::kMinute, from, to, [&](int64_t, const store::Rollup& r) {
-    m.requests += r.total;
-    for (const auto& [status, n] : r.by_status) {
-      if (bad.matches(static_cast<int>(status))) m.errors += n;
-    }
-    sketch.merge(r.latency);
-  });
-  if (!s.ok()) return s;
+  q.version = std::move(version);
+  q.from = from;
+  q.to = to;
+  auto t = source.traffic(q);
+  if (!t.ok()) return t.status();
+  m.requests = t->requests;
+  m.errors = t->errors;
   if (m.requests > 0) m.error_ratio = static_cast<double>(m.errors) / static_cast<double>(m.requests);
-  if (!sketch.empty()) m.p95_ms = sketch.quantile(0.95);
+  m.p95_ms = t->p95_ms;
   return m;
 }
 
@@ -102,34 +97,34 @@ Verification judge(const config::VerificationConfig& vc, const Measurement& rele
   return v;
 }
 
-Result<Verification> verify_deployment(const store::Store& store, const config::Config& cfg, const Deployment& d,
+Result<Verification> verify_deployment(const slo::Source& source, const config::Config& cfg, const Deployment& d,
                                        int64_t now) {
   const config::VerificationConfig& vc = cfg.release.verification_for(d.service);
   const int64_t from = verification_start(d);
   const int64_t period = vc.period_ms / 1000;
   const int64_t to = from + period;
-  const config::StatusMatcher bad = bad_statuses(cfg, d.service);
-
-  bool has_versions = false;
-  for (const auto& s : store.find_series("service", d.service)) {
-    if (s.labels.count("version")) has_versions = true;
-  }
-  auto release = has_versions
-                     ? measure(store, {{"service", d.service}, {"version", d.version}}, "version=" + d.version, bad,
-                               from, to)
-                     : measure(store, {{"service", d.service}}, "service (no version labels)", bad, from, to);
+  slo::TrafficQuery q;
+  q.slo = availability_slo(cfg, d.service);
+  q.service = d.service;
+  if (q.slo) q.bad = q.slo->sli.bad_status;
+  q.from = from - period;
+  q.to = to;
+  auto seen = source.versions(q);
+  if (!seen.ok()) return seen.status();
+  const bool has_versions = !seen->empty();
+  auto release = has_versions ? measure(source, q, d.version, "version=" + d.version, from, to)
+                              : measure(source, q, std::nullopt, "service (no version labels)", from, to);
   if (!release.ok()) return release.status();
 
   std::string kind = "before";
   Result<Measurement> baseline = Measurement{};
   if (!d.previous_version.empty() && has_versions) {
-    baseline = measure(store, {{"service", d.service}, {"version", d.previous_version}},
-                       "version=" + d.previous_version, bad, from, to);
+    baseline = measure(source, q, d.previous_version, "version=" + d.previous_version, from, to);
     if (!baseline.ok()) return baseline.status();
     if (baseline->requests > 0) kind = "canary";
   }
   if (kind == "before") {
-    baseline = measure(store, {{"service", d.service}}, "service before the deploy", bad, from - period, from);
+    baseline = measure(source, q, std::nullopt, "service before the deploy", from - period, from);
     if (!baseline.ok()) return baseline.status();
   }
   Verification v = judge(vc, *release, *baseline);
@@ -138,7 +133,7 @@ Result<Verification> verify_deployment(const store::Store& store, const config::
   return v;
 }
 
-size_t verify_due(DeploymentStore& deployments, const store::Store& store, const config::Config& cfg, int64_t now,
+size_t verify_due(DeploymentStore& deployments, const slo::Source& source, const config::Config& cfg, int64_t now,
                   const VerdictSink& sink) {
   auto pending = deployments.unjudged();
   if (!pending.ok()) {
@@ -151,7 +146,7 @@ size_t verify_due(DeploymentStore& deployments, const store::Store& store, const
     const config::VerificationConfig& vc = cfg.release.verification_for(d.service);
     if (!vc.enabled) continue;
     if (now < verification_start(d) + vc.period_ms / 1000) continue;
-    auto v = verify_deployment(store, cfg, d, now);
+    auto v = verify_deployment(source, cfg, d, now);
     if (!v.ok()) {
       log::error("verification failed to read", {{"deployment", d.id}, {"error", v.status().to_string()}});
       continue;

@@ -15,18 +15,20 @@
 namespace sloguard::net {
 namespace {
 
-constexpr size_t kMaxBody = 64 * 1024;
 constexpr const char* kUserAgent = "sloguard/" SLOGUARD_VERSION;
 
 struct Exchange {
   HttpResponse response;
+  size_t max_body = 0;
 };
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* ex = static_cast<Exchange*>(user);
   std::string& body = ex->response.body;
   const size_t bytes = size * n;
-  if (body.size() < kMaxBody) body.append(data, std::min(bytes, kMaxBody - body.size()));
+  const size_t room = ex->max_body - std::min(ex->max_body, body.size());
+  if (bytes > room) ex->response.truncated = true;
+  body.append(data, std::min(bytes, room));
   return bytes;  // the rest is read and dropped, so the exchange still completes
 }
 
@@ -82,6 +84,7 @@ class CurlSender final : public HttpSender {
     if (!easy) return Status::Internal("curl_easy_init failed");
     CURL* c = easy.get();
     Exchange ex;
+    ex.max_body = request.max_body_bytes;
     std::unique_ptr<curl_slist, SlistDeleter> headers;
     auto add_header = [&headers](const std::string& line) {
       curl_slist* next = curl_slist_append(headers.get(), line.c_str());
@@ -118,6 +121,7 @@ class CurlSender final : public HttpSender {
     set(curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, request.tls_verify ? 1L : 0L));
     set(curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, request.tls_verify ? 2L : 0L));
     set(curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get()));
+    if (request.accept_compressed) set(curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""));
     set(curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &on_body));
     set(curl_easy_setopt(c, CURLOPT_WRITEDATA, &ex));
     set(curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &on_header));

@@ -186,7 +186,25 @@ Metrics::Metrics()
       notifications_dead_(prometheus::BuildGauge()
                               .Name("sloguard_notifications_dead_letters")
                               .Help("Notifications given up (refused or too old), kept for inspection, per notifier.")
-                              .Register(*registry_)) {
+                              .Register(*registry_)),
+      source_up_(prometheus::BuildGauge()
+                     .Name("sloguard_source_up")
+                     .Help("1 when the datasource's last query succeeded, 0 when it failed.")
+                     .Register(*registry_)),
+      source_duration_(prometheus::BuildHistogram()
+                           .Name("sloguard_source_query_duration_seconds")
+                           .Help("Time of each request to a datasource's query API, retries counted apart.")
+                           .Register(*registry_)),
+      source_errors_(prometheus::BuildCounter()
+                         .Name("sloguard_source_errors_total")
+                         .Help("Failed requests to a datasource, by reason (unreachable, timeout, http_status, "
+                               "bad_query, partial, bad_response).")
+                         .Register(*registry_)),
+      slo_source_up_(prometheus::BuildGauge()
+                         .Name("sloguard_slo_source_up")
+                         .Help("1 when the SLO's data could be read this round, 0 when its source failed (its "
+                               "other gauges are then absent, never a full or empty budget).")
+                         .Register(*registry_)) {
   prometheus::BuildGauge()
       .Name("sloguard_build_info")
       .Help("Build information; always 1.")
@@ -239,6 +257,13 @@ void Metrics::probe_result(const std::string& probe, const std::string& service,
   probe_results_.Add({{"probe", probe}, {"service", service}, {"outcome", outcome}}).Increment();
 }
 
+void Metrics::source_query(const slo::QueryEvent& e) {
+  static const std::vector<double> kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+  source_duration_.Add({{"datasource", e.datasource}}, kBuckets).Observe(e.seconds);
+  source_up_.Add({{"datasource", e.datasource}}).Set(e.reason.empty() ? 1.0 : 0.0);
+  if (!e.reason.empty()) source_errors_.Add({{"datasource", e.datasource}, {"reason", e.reason}}).Increment();
+}
+
 void Metrics::publish_one(const slo::SloStatus& s, const std::vector<config::PolicyTier>& tiers) {
   prometheus::Labels base{{"slo", s.name}, {"service", s.service}};
   if (!s.group.empty()) base.emplace("group", s.group);
@@ -247,6 +272,11 @@ void Metrics::publish_one(const slo::SloStatus& s, const std::vector<config::Pol
     l.emplace(k, v);
     return l;
   };
+  slo_source_up_.set(with("source", s.source), s.source_error ? 0.0 : 1.0);
+  if (s.source_error) {
+    objective_.set(base, s.objective);
+    return;
+  }
   objective_.set(base, s.objective);
   window_seconds_.set(base, static_cast<double>(s.window_seconds));
   if (s.ratio) sli_ratio_.set(base, *s.ratio);
@@ -279,7 +309,8 @@ void Metrics::publish(const std::vector<slo::SloStatus>& statuses, const std::ve
   std::lock_guard<std::mutex> lock(publish_mu_);
   for (const auto& s : statuses) publish_one(s, tiers);
   for (GaugeRound* r : {&sli_ratio_, &objective_, &budget_remaining_, &burn_rate_, &policy_, &window_seconds_,
-                        &sli_events_, &sli_slices_, &exhaustion_, &latency_, &groups_, &overflow_events_}) {
+                        &sli_events_, &sli_slices_, &exhaustion_, &latency_, &groups_, &overflow_events_,
+                        &slo_source_up_}) {
     r->finish();
   }
 }

@@ -16,6 +16,7 @@
 #include "sloguard/alerting/alert.h"
 #include "sloguard/config/config.h"
 #include "sloguard/slo/engine.h"
+#include "sloguard/slo/prometheus_source.h"
 
 namespace sloguard::server {
 
@@ -67,6 +68,9 @@ class Metrics {
   // One delivery attempt: result is "delivered", "retried" or "failed".
   void notification_attempt(const std::string& notifier, const char* result);
 
+  // One request to a datasource (any thread).
+  void source_query(const slo::QueryEvent& e);
+
   // Prometheus text exposition format 0.0.4.
   std::string serialize() const;
 
@@ -101,6 +105,10 @@ class Metrics {
   GaugeRound sli_ratio_, objective_, budget_remaining_, burn_rate_, policy_, window_seconds_, sli_events_,
       sli_slices_, exhaustion_, latency_, groups_, overflow_events_, gates_,
       alert_firing_, alert_threshold_, notifications_pending_, notifications_dead_;
+  prometheus::Family<prometheus::Gauge>& source_up_;
+  prometheus::Family<prometheus::Histogram>& source_duration_;
+  prometheus::Family<prometheus::Counter>& source_errors_;
+  GaugeRound slo_source_up_;
 };
 
 }  // namespace sloguard::server

@@ -69,7 +69,7 @@ slo::GateDecision Server::Impl::decide_gate(const config::Config& cfg, const std
 
 void Server::Impl::release_round(const config::Config& cfg, const std::vector<slo::SloStatus>& statuses, double at) {
   const int64_t now = static_cast<int64_t>(std::floor(at));
-  hooks::verify_due(deployments, *store, cfg, now, [&](const hooks::Deployment& d, const hooks::Verification& v) {
+  hooks::verify_due(deployments, source, cfg, now, [&](const hooks::Deployment& d, const hooks::Verification& v) {
     notify_verification(cfg, d, v);  // queued before the hooks run, so the verdict is sent first
     if (v.outcome != "failed") return;
     hooks::RollbackRequest req;
@@ -165,14 +165,17 @@ void Server::Impl::install_release_routes(const RouteFn& route) {
       slos.push_back({{"name", s.name},
                       {"policy", s.policy},
                       {"remaining_ratio", optional_json(s.budget.remaining_ratio)},
-                      {"block_releases", s.block_releases}});
+                      {"block_releases", s.block_releases},
+                      {"source", s.source},
+                      {"source_up", !s.source_error.has_value()}});
     }
     for (const auto& a : in.alerts) {
       alerts.push_back({{"slo", a.slo}, {"tier", a.tier}, {"severity", a.severity}, {"since", a.since}});
     }
-    json body = {{"allow", d.allow},           {"service", service}, {"at", static_cast<int64_t>(std::floor(at))},
+    json body = {{"allow", d.allow},           {"decided", d.decided}, {"service", service},
+                 {"at", static_cast<int64_t>(std::floor(at))},
                  {"reasons", reasons},         {"details", details}, {"slos", slos},
-                 {"alerts", alerts}};
+                 {"alerts", alerts},           {"warnings", d.warnings}};
     body["last_rollback"] = in.last_rollback ? json{{"at", format_rfc3339(in.last_rollback->at)},
                                                     {"reason", in.last_rollback->reason}}
                                              : json(nullptr);

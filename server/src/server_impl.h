@@ -28,6 +28,7 @@
 #include "sloguard/server/server.h"
 #include "sloguard/slo/gate.h"
 #include "sloguard/slo/engine.h"
+#include "sloguard/slo/prometheus_source.h"
 #include "sloguard/slo/source.h"
 
 namespace sloguard::server {
@@ -41,13 +42,14 @@ struct Server::Impl {
         store(std::move(o.store)),
         cfg(std::move(o.config)),
         auth(std::make_shared<const Authorizer>(*cfg)),
-        source(*store),
+        http_sender(net::make_curl_sender()),
+        store_source(*store),
+        source(store_source, *http_sender, clock, [this](const slo::QueryEvent& e) { metrics.source_query(e); }),
         engine(source),
         ingestor(*store, clock),
         remote_write(*store, clock),
         evaluator([this] { return config(); }, engine, metrics, clock),
         prober(clock),
-        http_sender(net::make_curl_sender()),
         deployments(*store, clock),
         rollbacks(*store, clock, *http_sender),
         alerts(store.get(), clock),
@@ -58,6 +60,7 @@ struct Server::Impl {
       alert_round(c, statuses);
       release_round(c, statuses, at);
     });
+    source.update(*cfg);
     wire_alerting();
     rollbacks.set_result_listener([this](const hooks::RollbackRequest& req, const hooks::AuditEntry& result) {
       notify_hook_result(req, result);
@@ -74,6 +77,7 @@ struct Server::Impl {
   }
   void swap_config(std::shared_ptr<const config::Config> next) {
     auto next_auth = std::make_shared<const Authorizer>(*next);
+    source.update(*next);
     std::lock_guard<std::mutex> lock(cfg_mu);
     cfg = std::move(next);
     auth = std::move(next_auth);
@@ -133,13 +137,14 @@ struct Server::Impl {
   std::shared_ptr<const config::Config> cfg;
   std::shared_ptr<const Authorizer> auth;
   Metrics metrics;
-  slo::StoreSource source;
+  std::unique_ptr<net::HttpSender> http_sender;
+  slo::StoreSource store_source;
+  slo::SourceRouter source;  // each SLO to the embedded store or its datasource
   slo::Engine engine;
   collector::EventIngestor ingestor;
   collector::RemoteWriteIngestor remote_write;
   Evaluator evaluator;
   collector::Prober prober;
-  std::unique_ptr<net::HttpSender> http_sender;
   hooks::DeploymentStore deployments;
   hooks::RollbackRunner rollbacks;
   // Firing alerts of a service for the gate. The alerting engine sets this when it is wired

@@ -53,6 +53,17 @@ nlohmann::json slo_status_json(const slo::SloStatus& s) {
       {"block_releases", s.block_releases},
       {"alerts", nlohmann::json::array()},
   };
+  if (s.source_error) {
+    // No figures rather than a full or an empty budget.
+    out["source"] = {{"name", s.source}, {"up", false}, {"reason", s.source_error->reason},
+                     {"error", s.source_error->message}};
+    out["sli"] = nullptr;
+    out["error_budget"] = nullptr;
+    out["burn_rates"] = nullptr;
+    out["windows"] = nlohmann::json::array();
+  } else {
+    out["source"] = {{"name", s.source}, {"up", true}};
+  }
   if (!s.group.empty()) out["group"] = s.group;
   if (s.window_end) out["window_end"] = *s.window_end;
   if (s.slice_seconds > 0) out["slice_seconds"] = s.slice_seconds;

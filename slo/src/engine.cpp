@@ -85,17 +85,22 @@ Result<SloStatus> Engine::evaluate(const config::Config& cfg, const config::SloC
     return evaluate_instance(cfg, Instance{&slo, group}, at);
   }
   auto whole = evaluate_instance(cfg, Instance{&slo, ""}, at);
-  if (!whole.ok() || slo.group_by.empty()) return whole;
+  if (!whole.ok() || slo.group_by.empty() || whole->source_error) return whole;
   GroupList gl = source_.groups(slo);
   for (const auto& g : gl.groups) {
     auto st = evaluate_instance(cfg, Instance{&slo, g}, at);
     if (!st.ok()) return st.status();
+    if (st->source_error) return unavailable(cfg, slo, Instance{&slo, ""}, at, *st->source_error);
     whole->groups.push_back(std::move(st).value());
   }
   const std::vector<int64_t> window = {whole->window_seconds};
   for (const auto& g : gl.overflow) {
     if (whole->window_seconds <= 0) break;
     auto c = source_.window_counts(Instance{&slo, g}, at, window);
+    if (!c.ok() && !source_failure_reason(c.status()).empty()) {
+      return unavailable(cfg, slo, Instance{&slo, ""}, at, SourceError{std::string(source_failure_reason(c.status())),
+                                                                       c.status().message()});
+    }
     if (!c.ok()) return c.status();
     whole->overflow_events += (*c)[0].total;
   }
@@ -104,8 +109,54 @@ Result<SloStatus> Engine::evaluate(const config::Config& cfg, const config::SloC
 }
 
 Result<SloStatus> Engine::evaluate_instance(const config::Config& cfg, const Instance& inst, int64_t at) const {
+  auto st = compute_instance(cfg, inst, at);
+  if (st.ok()) return st;
+  std::string_view reason = source_failure_reason(st.status());
+  if (reason.empty()) return st;
+  return unavailable(cfg, *inst.slo, inst, at, SourceError{std::string(reason), st.status().message()});
+}
+
+Result<SloStatus> Engine::unavailable(const config::Config& cfg, const config::SloConfig& slo, const Instance& inst,
+                                      int64_t at, SourceError why) const {
+  // The frame of the status (window, objective) without figures: no data, not a full budget.
+  SloStatus st = frame(slo, inst, at);
+  (void)cfg;
+  st.policy = "unknown";
+  st.block_releases = false;
+  st.source_error = std::move(why);
+  return st;
+}
+
+SloStatus Engine::frame(const config::SloConfig& slo, const Instance& inst, int64_t at) const {
+  SloStatus st;
+  st.name = slo.name;
+  st.service = slo.service;
+  st.group = inst.group;
+  st.sli_kind = sli_kind_name(slo.sli.kind);
+  st.objective = slo.objective;
+  st.at = at;
+  st.window = slo.window_text.empty() ? format_duration_ms(slo.window_ms) : slo.window_text;
+  st.source = source_.name_of(slo);
+  st.budgeting = slo.budgeting.method == config::BudgetingMethod::kTimeslices ? "timeslices" : "occurrences";
+  if (slo.window_kind == config::WindowKind::kCalendar) {
+    auto start = calendar_period_start(slo.calendar, slo.time_zone, at);
+    auto end = calendar_period_end(slo.calendar, slo.time_zone, at);
+    if (start.ok() && end.ok()) {
+      st.window_start = *start;
+      st.window_end = *end;
+      st.window_seconds = at - *start;
+    }
+  } else {
+    st.window_seconds = slo.window_ms / 1000;
+    st.window_start = at - st.window_seconds;
+  }
+  return st;
+}
+
+Result<SloStatus> Engine::compute_instance(const config::Config& cfg, const Instance& inst, int64_t at) const {
   const config::SloConfig& slo = *inst.slo;
   SloStatus st;
+  st.source = source_.name_of(slo);
   st.name = slo.name;
   st.service = slo.service;
   st.group = inst.group;
@@ -186,12 +237,9 @@ Result<SloStatus> Engine::evaluate_instance(const config::Config& cfg, const Ins
   st.block_releases = tier.block_releases;
 
   if (slo.sli.kind != config::SliKind::kAvailability && st.window_seconds > 0) {
-    auto sketch = source_.latency(inst, st.window_start, at);
-    if (!sketch.ok()) return sketch.status();
-    if (!sketch->empty()) {
-      st.latency = LatencySummary{sketch->count(), *sketch->quantile(0.5), *sketch->quantile(0.9),
-                                  *sketch->quantile(0.95), *sketch->quantile(0.99), *sketch->quantile(0.999)};
-    }
+    auto summary = source_.latency_summary(inst, st.window_start, at);
+    if (!summary.ok()) return summary.status();
+    st.latency = *summary;
   }
   return st;
 }

@@ -45,6 +45,7 @@ const char* gate_reason_kind_name(GateReasonKind k) {
     case GateReasonKind::kRollbackCooldown: return "rollback_cooldown";
     case GateReasonKind::kFreezeWindow: return "freeze_window";
     case GateReasonKind::kEvaluationError: return "evaluation_error";
+    case GateReasonKind::kSourceError: return "source_error";
   }
   return "unknown";
 }
@@ -148,6 +149,25 @@ GateDecision decide_gate(const config::Config& cfg, const GateInput& in) {
     }
     m += " until " + format_rfc3339(**end);
     d.reasons.push_back({GateReasonKind::kFreezeWindow, m, w.name, **end});
+  }
+  // SLOs without data because their source failed: the gate cannot know their budget.
+  std::vector<GateReason> unknown;
+  for (const SloStatus& s : in.slos) {
+    if (!s.source_error) continue;
+    unknown.push_back({GateReasonKind::kSourceError,
+                       s.name + ": no data from " + s.source + " (" + s.source_error->reason + ": " +
+                           s.source_error->message + ")",
+                       s.name, std::nullopt});
+  }
+  const config::OnSourceError on_error = cfg.release.gate.on_source_error;
+  if (!unknown.empty()) {
+    if (on_error == config::OnSourceError::kAllow) {
+      for (const auto& r : unknown) d.warnings.push_back(r.message + "; allowed by release.gate.on_source_error");
+    } else {
+      // Undecided only when nothing else blocks: a known block is a decision.
+      if (on_error == config::OnSourceError::kUndecided && d.reasons.empty()) d.decided = false;
+      d.reasons.insert(d.reasons.end(), unknown.begin(), unknown.end());
+    }
   }
   d.allow = d.reasons.empty();
   return d;

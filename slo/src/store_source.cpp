@@ -361,3 +361,35 @@ Result<std::vector<Counts>> StoreSource::window_counts(const Instance& inst, int
 }
 
 }  // namespace sloguard::slo
+
+namespace sloguard::slo {
+
+Result<Traffic> StoreSource::traffic(const TrafficQuery& q) const {
+  Traffic t;
+  store::Labels labels = {{"service", q.service}};
+  if (q.version) labels["version"] = *q.version;
+  auto id = store_.lookup_series(labels);
+  if (!id) return t;
+  store::LatencySketch sketch;
+  Status s = store_.scan(*id, store::Resolution::kMinute, q.from, q.to, [&](int64_t, const store::Rollup& r) {
+    t.requests += r.total;
+    for (const auto& [status, n] : r.by_status) {
+      if (q.bad.matches(static_cast<int>(status))) t.errors += n;
+    }
+    sketch.merge(r.latency);
+  });
+  if (!s.ok()) return s;
+  if (!sketch.empty()) t.p95_ms = sketch.quantile(0.95);
+  return t;
+}
+
+Result<std::vector<std::string>> StoreSource::versions(const TrafficQuery& q) const {
+  std::vector<std::string> out;
+  for (const auto& s : store_.find_series("service", q.service)) {
+    auto v = s.labels.find("version");
+    if (v != s.labels.end()) out.push_back(v->second);
+  }
+  return out;
+}
+
+}  // namespace sloguard::slo

@@ -7,6 +7,7 @@
 
 #include "sloguard/config/config.h"
 #include "sloguard/hooks/deployments.h"
+#include "sloguard/slo/source.h"
 #include "sloguard/store/store.h"
 
 namespace sloguard::hooks {
@@ -23,11 +24,13 @@ Verification judge(const config::VerificationConfig& vc, const Measurement& rele
 // to the minute.
 int64_t verification_start(const Deployment& d);
 
-// Reads both sides from the store and judges. The release is the {service, version} series
-// (the {service} series when the service has no version series at all). Canary: when
-// previous_version has traffic in the same period, that is the baseline; otherwise the
-// {service} series over the same length before the deploy. Thread-safe.
-Result<Verification> verify_deployment(const store::Store& store, const config::Config& cfg, const Deployment& d,
+// Reads both sides through `source` and judges: the embedded store, or the datasource of the
+// service's first availability SLO (whose queries, split by their version label, give the
+// versions' traffic). The release is the version's traffic (all of the service's when no
+// version is seen at all). Canary: when previous_version has traffic in the same period, that
+// is the baseline; otherwise the service's traffic over the same length before the deploy.
+// Thread-safe.
+Result<Verification> verify_deployment(const slo::Source& source, const config::Config& cfg, const Deployment& d,
                                        int64_t now);
 
 // Called with every new verdict (e.g. to run rollback hooks on "failed", to notify).
@@ -37,7 +40,7 @@ using VerdictSink = std::function<void(const Deployment& d, const Verification& 
 // across restarts: the verdict is persisted before `sink` runs). Returns the number judged.
 // Deployments of services no longer configured, or with verification disabled, are left
 // alone. Not for concurrent use (the evaluator calls it from its one thread).
-size_t verify_due(DeploymentStore& deployments, const store::Store& store, const config::Config& cfg, int64_t now,
+size_t verify_due(DeploymentStore& deployments, const slo::Source& source, const config::Config& cfg, int64_t now,
                   const VerdictSink& sink);
 
 }  // namespace sloguard::hooks

@@ -21,12 +21,17 @@ struct HttpRequest {
   std::string body;
   int64_t timeout_ms = 10000;  // Default: 10s for the whole exchange
   bool tls_verify = true;      // Default: true
+  // The response body is kept up to this many bytes; the rest is read and dropped and
+  // HttpResponse::truncated is set. Default: 64 KiB (enough for any webhook answer).
+  size_t max_body_bytes = 64 * 1024;
+  bool accept_compressed = false;  // Default: false; true asks for gzip/deflate (decoded on receipt)
 };
 
 struct HttpResponse {
   int status = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // names as received
-  std::string body;                                          // truncated at 64 KiB
+  std::string body;                                          // at most max_body_bytes
+  bool truncated = false;                                    // the body was longer
   // First header with this name (case-insensitive), if any.
   std::optional<std::string> header(std::string_view name) const;
 };

@@ -31,10 +31,10 @@ struct ErrorBudget {
   std::optional<double> exhausted_in_window_rate;
 };
 
-// Latency percentiles over the SLO window (from the sketch; relative error <= 1%).
-struct LatencySummary {
-  uint64_t count = 0;  // events with a latency
-  double p50 = 0, p90 = 0, p95 = 0, p99 = 0, p999 = 0;  // milliseconds
+// Why an SLO has no figures: its source could not be read (see source_failure_reason()).
+struct SourceError {
+  std::string reason;   // "timeout", "unreachable", ...
+  std::string message;  // one line, no secrets
 };
 
 struct SloStatus {
@@ -56,7 +56,11 @@ struct SloStatus {
   std::vector<WindowBurn> burn_rates;  // ascending by length; the SLO window is one of them
   std::string policy;         // budget policy status, e.g. "normal"
   bool block_releases = false;
-  std::optional<LatencySummary> latency;  // latency and percentile SLIs
+  std::optional<LatencySummary> latency;  // latency and percentile SLIs (over the SLO window)
+  std::string source = "embedded";        // where the data came from: "embedded" or a datasource
+  // Set when the source failed: the figures above are then empty (no data), policy is
+  // "unknown", and neither alerts nor the gate act on this status.
+  std::optional<SourceError> source_error;
   // Grouped SLOs, on the whole-SLO status: each group's own status, and the groups beyond
   // max_groups with their events in the SLO window (counted, not evaluated).
   std::vector<SloStatus> groups;
@@ -93,7 +97,12 @@ class Engine {
   std::vector<Result<SloStatus>> evaluate_all(const config::Config& cfg, double at, unsigned threads = 0) const;
 
  private:
+  // compute_instance, or a status without figures when the source failed (source_error).
   Result<SloStatus> evaluate_instance(const config::Config& cfg, const Instance& inst, int64_t at) const;
+  Result<SloStatus> compute_instance(const config::Config& cfg, const Instance& inst, int64_t at) const;
+  Result<SloStatus> unavailable(const config::Config& cfg, const config::SloConfig& slo, const Instance& inst,
+                                int64_t at, SourceError why) const;
+  SloStatus frame(const config::SloConfig& slo, const Instance& inst, int64_t at) const;
   const Source& source_;
 };
 

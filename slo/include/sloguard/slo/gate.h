@@ -37,7 +37,7 @@ struct GateInput {
   std::optional<RecentRollback> last_rollback;
 };
 
-enum class GateReasonKind { kBudgetPolicy, kAlert, kRollbackCooldown, kFreezeWindow, kEvaluationError };
+enum class GateReasonKind { kBudgetPolicy, kAlert, kRollbackCooldown, kFreezeWindow, kEvaluationError, kSourceError };
 const char* gate_reason_kind_name(GateReasonKind k);  // "budget_policy", "alert", ...
 
 struct GateReason {
@@ -49,7 +49,11 @@ struct GateReason {
 
 struct GateDecision {
   bool allow = true;
+  // false: "could not decide" (the CLI exits 2). An SLO's data could not be read from its
+  // source and nothing else blocks; release.gate.on_source_error: allow or deny decides instead.
+  bool decided = true;
   std::vector<GateReason> reasons;     // empty when allowed
+  std::vector<std::string> warnings;   // source errors that on_source_error: allow let pass
 };
 
 // Decides from the input and cfg.release. Freeze windows whose time zone cannot be read deny

@@ -49,9 +49,39 @@ struct GroupList {
   std::vector<std::string> overflow;  // values beyond max_groups (not evaluated)
 };
 
+// Latency percentiles over a window, in milliseconds.
+struct LatencySummary {
+  uint64_t count = 0;  // events with a latency
+  double p50 = 0, p90 = 0, p95 = 0, p99 = 0, p999 = 0;  // milliseconds
+};
+
+// Requests and errors of a service (or one version of it) over [from, to), for post-deploy
+// verification.
+struct TrafficQuery {
+  const config::SloConfig* slo = nullptr;  // the service's availability SLO, when it has one
+  std::string service;
+  std::optional<std::string> version;      // nullopt: all of the service's traffic
+  config::StatusMatcher bad{{}, {5}};      // which statuses are errors (the embedded store)
+  int64_t from = 0;                        // minute-aligned
+  int64_t to = 0;
+};
+struct Traffic {
+  uint64_t requests = 0;
+  uint64_t errors = 0;
+  std::optional<double> p95_ms;  // null without latency data
+};
+
+// A Source that cannot read its data answers Status::Unavailable with a message that starts
+// with the reason and a colon ("timeout: datasource vm: ..."). The reasons are
+// `unreachable`, `timeout`, `http_status`, `bad_query`, `partial`, `bad_response`.
+// source_failure_reason() returns the reason of such a status, or "" for any other status.
+std::string_view source_failure_reason(const Status& s);
+
 class Source {
  public:
   virtual ~Source() = default;
+  // The name shown in the API: "embedded" or the datasource's name.
+  virtual std::string name_of(const config::SloConfig&) const { return "embedded"; }
   // Good and total events of the instance's SLI in each window [at - w, at), for every w in
   // `windows` (seconds, positive multiples of 60). `at` must be a multiple of 60.
   virtual Result<std::vector<Counts>> window_counts(const Instance& inst, int64_t at,
@@ -64,6 +94,12 @@ class Source {
                                             int64_t slice_seconds) const = 0;
   // The observed values of the SLO's group_by label (empty list for ungrouped SLOs).
   virtual GroupList groups(const config::SloConfig& slo) const = 0;
+  // Percentiles over [from, to); nullopt without latency data. The default reads latency().
+  virtual Result<std::optional<LatencySummary>> latency_summary(const Instance& inst, int64_t from, int64_t to) const;
+  // A service's traffic over [from, to), and the versions seen in it. Default: not supported
+  // (InvalidArgument).
+  virtual Result<Traffic> traffic(const TrafficQuery& q) const;
+  virtual Result<std::vector<std::string>> versions(const TrafficQuery& q) const;
 };
 
 // Reads the embedded store. Windows of at least kHourScanFrom are read as day buckets with
@@ -79,6 +115,9 @@ class StoreSource final : public Source {
   Result<std::vector<Slice>> slices(const Instance& inst, int64_t from, int64_t to,
                                     int64_t slice_seconds) const override;
   GroupList groups(const config::SloConfig& slo) const override;
+  std::string name_of(const config::SloConfig&) const override { return "embedded"; }
+  Result<Traffic> traffic(const TrafficQuery& q) const override;
+  Result<std::vector<std::string>> versions(const TrafficQuery& q) const override;
 
   // The series an instance reads: {service} without filters, else the matching
   // {service, endpoint} (or {service, version}) series.

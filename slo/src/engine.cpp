@@ -70,6 +70,14 @@ std::optional<double> exhaustion_seconds(std::optional<double> remaining, std::o
   return *remaining * window / *burn;
 }
 
+// The reason and the rest of the message of a source failure.
+SourceError source_error_of(const Status& s) {
+  std::string reason(source_failure_reason(s));
+  std::string message = s.message().substr(std::min(s.message().size(), reason.size() + 1));
+  while (!message.empty() && message.front() == ' ') message.erase(0, 1);
+  return SourceError{std::move(reason), std::move(message)};
+}
+
 }  // namespace
 
 Result<SloStatus> Engine::evaluate(const config::Config& cfg, const config::SloConfig& slo, double at_time,
@@ -98,8 +106,7 @@ Result<SloStatus> Engine::evaluate(const config::Config& cfg, const config::SloC
     if (whole->window_seconds <= 0) break;
     auto c = source_.window_counts(Instance{&slo, g}, at, window);
     if (!c.ok() && !source_failure_reason(c.status()).empty()) {
-      return unavailable(cfg, slo, Instance{&slo, ""}, at, SourceError{std::string(source_failure_reason(c.status())),
-                                                                       c.status().message()});
+      return unavailable(cfg, slo, Instance{&slo, ""}, at, source_error_of(c.status()));
     }
     if (!c.ok()) return c.status();
     whole->overflow_events += (*c)[0].total;
@@ -113,7 +120,7 @@ Result<SloStatus> Engine::evaluate_instance(const config::Config& cfg, const Ins
   if (st.ok()) return st;
   std::string_view reason = source_failure_reason(st.status());
   if (reason.empty()) return st;
-  return unavailable(cfg, *inst.slo, inst, at, SourceError{std::string(reason), st.status().message()});
+  return unavailable(cfg, *inst.slo, inst, at, source_error_of(st.status()));
 }
 
 Result<SloStatus> Engine::unavailable(const config::Config& cfg, const config::SloConfig& slo, const Instance& inst,

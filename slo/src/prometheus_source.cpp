@@ -598,6 +598,30 @@ Result<std::vector<std::string>> PrometheusSource::versions(const TrafficQuery& 
   return out;
 }
 
+Status check_query(const config::DatasourceConfig& ds, net::HttpSender& http, const std::string& expr, int64_t time) {
+  config::DatasourceConfig once = ds;
+  once.max_retries = 0;
+  PromApi api(once, http, nullptr);
+  auto res = api.query(expr, time * 1000);
+  return res.ok() ? Status::OK() : res.status();
+}
+
+std::vector<std::pair<std::string, std::string>> datasource_queries(const config::SloConfig& slo, int64_t range) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const auto& p = slo.sli.prometheus;
+  std::vector<std::string> by;
+  if (!slo.group_by.empty()) by.push_back(p.group_label.empty() ? slo.group_by.front() : p.group_label);
+  for (auto [key, q] : {std::pair{"good", &p.good}, std::pair{"bad", &p.bad}, std::pair{"total", &p.total}}) {
+    if (!q->empty()) out.emplace_back(key, increase_expr(*q, range, 0, by));
+  }
+  if (!p.histogram.empty()) {
+    std::vector<std::string> hby = by;
+    hby.insert(hby.begin(), "le");
+    out.emplace_back("histogram", increase_expr(p.histogram, range, 0, hby));
+  }
+  return out;
+}
+
 // --- SourceRouter
 
 SourceRouter::SourceRouter(const Source& embedded, net::HttpSender& http, const Clock& clock, QueryObserver observer)

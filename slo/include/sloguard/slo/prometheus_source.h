@@ -102,6 +102,16 @@ class SourceRouter final : public Source {
   std::map<std::string, std::pair<config::DatasourceConfig, std::shared_ptr<const PrometheusSource>>> sources_;
 };
 
+// Asks the datasource to run `expr` at `time` (Unix seconds) once, as a check that its own
+// parser accepts it: OK, or an Unavailable status with a source_failure_reason() (bad_query
+// carries the datasource's parse error). For `sloguard validate --check-sources`.
+Status check_query(const config::DatasourceConfig& ds, net::HttpSender& http, const std::string& expr, int64_t time);
+
+// The queries an SLO sends to its datasource for a window of `range` seconds (what
+// check_query should be given): one per configured sli.prometheus query, in the order good,
+// bad, total, histogram, each with the name of its key.
+std::vector<std::pair<std::string, std::string>> datasource_queries(const config::SloConfig& slo, int64_t range);
+
 // histogram_quantile() of Prometheus over cumulative bucket counts (le ascending, +Inf last):
 // linear interpolation inside the bucket that holds the rank; the highest finite bound when
 // the rank falls in +Inf. nullopt without observations. Exposed for tests.

@@ -17,6 +17,10 @@ PACKAGES=(
   # Prometheus on :9090 (or is refused by policy-rc.d in containers); the tests never use it:
   # they start their own on a free loopback port with their own config and storage.
   prometheus prometheus-alertmanager
+  # The Prometheus-source tests (tests/integration/prometheus_source_test.cpp) also read SLIs
+  # from a real VictoriaMetrics (/usr/bin/victoria-metrics), started the same way: own port,
+  # own storage in a temp dir, never the package's service.
+  victoria-metrics
 )
 
 missing=()

@@ -16,7 +16,6 @@ using detail::PromSeries;
 
 constexpr int64_t kMaxPointsPerRange = 10000;  // Prometheus refuses more than 11,000 per series
 constexpr int64_t kEvictUnusedMs = 6 * 3600 * 1000LL;
-constexpr int64_t kEdgeMs = 1;  // queries are evaluated this long before the end of their range
 
 int64_t floor_to(int64_t t, int64_t step) { return t >= 0 ? t / step * step : -((-t + step - 1) / step) * step; }
 int64_t ceil_to(int64_t t, int64_t step) { return -floor_to(-t, step); }
@@ -244,11 +243,11 @@ struct PrometheusSource::Impl {
     const std::string expr = increase_expr(q, step, 0, by);
     for (int64_t a = lo; a < hi; a += kMaxPointsPerRange * step) {
       const int64_t b = std::min(hi, a + kMaxPointsPerRange * step);
-      // The point at t - 1ms is the block [t - step, t): evaluated a millisecond before its end, a
-      // range holds the samples at or after its start and before its end, as the embedded
-      // store's windows do ([from, to)), on Prometheus' closed ranges and on
-      // VictoriaMetrics' left-open ones alike.
-      auto res = api.query_range(expr, (a + step) * 1000 - kEdgeMs, b * 1000 - kEdgeMs, step);
+      // The point at t is the block [t - step, t), read as PromQL reads increase(x[step]) at t:
+      // the increase up to the sample at t. With scrapes on the grid that is exact on
+      // Prometheus (both edge samples in the range, nothing extrapolated) and on
+      // VictoriaMetrics (the sample at t - step is the base).
+      auto res = api.query_range(expr, (a + step) * 1000, b * 1000, step);
       if (!res.ok()) return res.status();
       for (const PromSeries& s : *res) {
         auto& v = out.rows[row_key(s, by)];
@@ -341,7 +340,7 @@ struct PrometheusSource::Impl {
                   std::to_string(qi) + "_" + std::to_string(pi) + "\", \"\", \"\")";
         }
       }
-      auto res = api.query(expr, time * 1000 - kEdgeMs);
+      auto res = api.query(expr, time * 1000);
       if (!res.ok()) return res.status();
       for (const PromSeries& s : *res) {
         auto it = s.labels.find("sloguard_piece");

@@ -1,0 +1,161 @@
+// slo::PrometheusSource against a loopback query API: answers classified by reason, bounded
+// retries, the request shape; and the pure parts (answer parser, histogram_quantile).
+#include "sloguard/slo/prometheus_source.h"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <mutex>
+
+#include "prometheus_api.h"
+#include "receiver.h"
+#include "sloguard/common/clock.h"
+#include "sloguard/config/config.h"
+#include "sloguard/net/http_sender.h"
+#include "sloguard/slo/engine.h"
+
+using namespace sloguard;
+using testing::Answer;
+using testing::Receiver;
+
+namespace {
+
+std::string vector_answer(double bad, double total) {
+  return R"({"status":"success","data":{"resultType":"vector","result":[)"
+         R"({"metric":{"sloguard_piece":"0_0"},"value":[1,")" + std::to_string(bad) + R"("]},)"
+         R"({"metric":{"sloguard_piece":"1_0"},"value":[1,")" + std::to_string(total) + R"("]}]}})";
+}
+
+std::shared_ptr<const config::Config> config_for(const std::string& url, const std::string& extra = "") {
+  auto loaded = config::load_config_text(R"(
+datasources:
+  - {name: prom, url: ")" + url + R"(", max_retries: 1,
+     headers: [{name: X-Scope-OrgID, value: team-a}])" + (extra.empty() ? std::string(", timeout: 2s") : extra) + R"(}
+services: [{name: checkout}]
+slos:
+  - name: checkout-availability
+    service: checkout
+    source: prom
+    objective: 99%
+    window: 5m
+    sli:
+      kind: availability
+      prometheus:
+        bad: 'http_requests_total{job="checkout",code=~"5.."}'
+        total: 'http_requests_total{job="checkout"}'
+)");
+  INFO((loaded.errors.empty() ? "" : loaded.errors[0].to_string()));
+  REQUIRE(loaded.ok());
+  return loaded.config;
+}
+
+}  // namespace
+
+TEST_CASE("query API answers are classified by reason") {
+  using slo::detail::parse_prom_response;
+  auto reason = [](const Result<std::vector<slo::detail::PromSeries>>& r) {
+    return std::string(slo::source_failure_reason(r.status()));
+  };
+  CHECK(reason(parse_prom_response(400, R"({"status":"error","errorType":"bad_data","error":"parse error at char 5"})",
+                                   false)) == "bad_query");
+  CHECK(reason(parse_prom_response(
+            200, R"({"status":"success","warnings":["store down"],"data":{"resultType":"vector","result":[]}})",
+            false)) == "partial");
+  CHECK(reason(parse_prom_response(
+            200, R"({"status":"success","isPartial":true,"data":{"resultType":"vector","result":[]}})", false)) ==
+        "partial");
+  CHECK(reason(parse_prom_response(502, "<html>bad gateway</html>", false)) == "http_status");
+  CHECK(reason(parse_prom_response(200, "not json", false)) == "bad_response");
+  CHECK(reason(parse_prom_response(200, R"({"status":"success","data":{"resultType":"scalar","result":[1,"2"]}})",
+                                   false)) == "bad_response");
+  auto ok = parse_prom_response(
+      200, R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":{"job":"a"},"values":[[299.999,"4"],[599.999,"NaN"]]}]}})",
+      true);
+  REQUIRE(ok.ok());
+  REQUIRE(ok->size() == 1);
+  CHECK((*ok)[0].labels.at("job") == "a");
+  REQUIRE((*ok)[0].points.size() == 2);
+  CHECK((*ok)[0].points[0] == std::pair<int64_t, double>{300, 4.0});
+  CHECK(std::isnan((*ok)[0].points[1].second));
+}
+
+TEST_CASE("histogram_quantile interpolates inside the bucket, as Prometheus does") {
+  const double inf = HUGE_VAL;
+  // 100 observations: 50 <= 0.1, 90 <= 0.5, 100 <= 1.
+  std::vector<std::pair<double, double>> b = {{0.1, 50}, {0.5, 90}, {1, 100}, {inf, 100}};
+  CHECK(*slo::histogram_quantile(0.5, b) == Approx(0.1));
+  CHECK(*slo::histogram_quantile(0.7, b) == Approx(0.1 + 0.4 * 20 / 40));
+  CHECK(*slo::histogram_quantile(0.95, b) == Approx(0.5 + 0.5 * 5 / 10));
+  // The rank in +Inf: the highest finite bound.
+  std::vector<std::pair<double, double>> tail = {{0.1, 50}, {inf, 100}};
+  CHECK(*slo::histogram_quantile(0.99, tail) == Approx(0.1));
+  CHECK_FALSE(slo::histogram_quantile(0.5, {{0.1, 0}, {inf, 0}}).has_value());
+  CHECK_FALSE(slo::histogram_quantile(0.5, {{0.1, 5}}).has_value());  // no +Inf bucket
+}
+
+TEST_CASE("a datasource SLO reads its windows in one instant query with the configured headers") {
+  Receiver rx(Answer{200, vector_answer(3, 1000), {}, false});
+  auto cfg = config_for(rx.url());
+  ManualClock clock(1'800'000'000'000);
+  auto http = net::make_curl_sender();
+  slo::PrometheusSource src(cfg->datasources[0], *http, clock);
+  const config::SloConfig& slo = cfg->slos[0];
+  const int64_t at = 1'800'000'000 / 60 * 60;  // not on the 5m grid: the window is one piece
+  const int64_t w = 300;
+  auto counts = src.window_counts(slo::Instance{&slo, ""}, at, std::span<const int64_t>(&w, 1));
+  REQUIRE(counts.ok());
+  CHECK((*counts)[0] == slo::Counts{997, 1000});
+  REQUIRE(rx.seen().size() == 1);
+  const auto req = rx.last();
+  CHECK(req.path == "/api/v1/query");
+  CHECK(req.header("X-Scope-OrgID") == "team-a");
+  CHECK(req.body.find("increase") != std::string::npos);
+  CHECK(req.body.find("time=" + std::to_string(at) + ".000") != std::string::npos);
+}
+
+TEST_CASE("a 5xx is retried within the query's deadline, a bad query is not") {
+  Receiver rx(Answer{200, vector_answer(0, 10), {}, false});
+  rx.then(Answer{503, "overloaded", {}, false});
+  auto cfg = config_for(rx.url());
+  ManualClock clock(1'800'000'000'000);
+  auto http = net::make_curl_sender();
+  std::vector<slo::QueryEvent> events;
+  std::mutex mu;
+  slo::PrometheusSource src(cfg->datasources[0], *http, clock, [&](const slo::QueryEvent& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    events.push_back(e);
+  });
+  const config::SloConfig& slo = cfg->slos[0];
+  const int64_t at = 1'800'000'000 / 60 * 60, w = 300;
+  auto counts = src.window_counts(slo::Instance{&slo, ""}, at, std::span<const int64_t>(&w, 1));
+  REQUIRE(counts.ok());
+  CHECK((*counts)[0] == slo::Counts{10, 10});
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].reason == "http_status");
+  CHECK(events[1].reason.empty());
+  CHECK(events[0].datasource == "prom");
+
+  rx.then(Answer{400, R"({"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected"})", {}, false});
+  auto bad = src.window_counts(slo::Instance{&slo, ""}, at, std::span<const int64_t>(&w, 1));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(slo::source_failure_reason(bad.status()) == "bad_query");
+  CHECK(bad.status().message().find("datasource prom") != std::string::npos);
+  CHECK(rx.seen().size() == 3);  // not retried
+}
+
+TEST_CASE("a datasource that hangs fails by timeout, and the SLO shows no figures instead of a budget") {
+  Receiver rx(Answer{200, "", {}, true});
+  auto cfg = config_for(rx.url(), ", timeout: 300ms");
+  ManualClock clock(1'800'000'000'000);
+  auto http = net::make_curl_sender();
+  slo::PrometheusSource src(cfg->datasources[0], *http, clock);
+  slo::Engine engine(src);
+  auto st = engine.evaluate(*cfg, cfg->slos[0], 1'800'000'000);
+  REQUIRE(st.ok());
+  REQUIRE(st->source_error.has_value());
+  CHECK(st->source_error->reason == "timeout");
+  CHECK(st->source == "prom");
+  CHECK(st->policy == "unknown");
+  CHECK_FALSE(st->budget.remaining_ratio.has_value());
+  CHECK_FALSE(st->ratio.has_value());
+  CHECK_FALSE(st->block_releases);
+}

@@ -18,7 +18,14 @@ struct ServeArgs {
 };
 int run_serve(const ServeArgs& args);
 
-int run_validate(const std::string& config_path, bool quiet);
+struct ValidateArgs {
+  std::string config_path;
+  bool quiet = false;          // print only errors and warnings
+  bool check_sources = false;  // also send each SLO's datasource queries to the datasource once
+};
+// Exit 0 valid; 1 invalid, or a query rejected by its datasource's parser; 2 valid, but a
+// datasource could not be asked (--check-sources only; without it nothing is sent).
+int run_validate(const ValidateArgs& args);
 
 struct LoadgenArgs {
   std::string server = "http://127.0.0.1:8080";

@@ -19,11 +19,15 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
 
-  std::string validate_path;
-  bool validate_quiet = false;
-  auto* validate_cmd = app.add_subcommand("validate", "Check a config file; exit 0 when valid, 1 with every error");
-  validate_cmd->add_option("-c,--config", validate_path, "Config file (YAML)")->required();
-  validate_cmd->add_flag("-q,--quiet", validate_quiet, "Print only errors");
+  ValidateArgs validate;
+  auto* validate_cmd = app.add_subcommand(
+      "validate", "Check a config file; exit 0 when valid, 1 with every error (2: --check-sources could not check)");
+  validate_cmd->add_option("-c,--config", validate.config_path, "Config file (YAML)")->required();
+  validate_cmd->add_flag("-q,--quiet", validate.quiet, "Print only errors and warnings");
+  validate_cmd->add_flag("--check-sources", validate.check_sources,
+                         "Also send each query of every SLO with a source to its datasource once (an instant "
+                         "query now), and report the ones its parser rejects as errors (exit 1); exit 2 when a "
+                         "datasource cannot be reached. Without it nothing is sent");
 
   auto* version_cmd = app.add_subcommand("version", "Print the version");
 
@@ -93,7 +97,7 @@ int main(int argc, char** argv) {
   }
 
   if (*serve_cmd) return run_serve(serve);
-  if (*validate_cmd) return run_validate(validate_path, validate_quiet);
+  if (*validate_cmd) return run_validate(validate);
   if (*version_cmd) {
     std::cout << "sloguard " << SLOGUARD_VERSION << "\n";
     return 0;

@@ -18,21 +18,6 @@ void print_errors(const config::LoadResult& r) {
 
 }  // namespace
 
-int run_validate(const std::string& config_path, bool quiet) {
-  auto r = config::load_config_file(config_path);
-  if (!r.ok()) {
-    print_errors(r);
-    std::cerr << config_path << ": " << r.errors.size() << (r.errors.size() == 1 ? " error" : " errors") << "\n";
-    return 1;
-  }
-  if (!quiet) {
-    const size_t services = r.config->services.size(), slos = r.config->slos.size();
-    std::cout << config_path << ": valid (" << services << (services == 1 ? " service, " : " services, ") << slos
-              << (slos == 1 ? " SLO)\n" : " SLOs)\n");
-  }
-  return 0;
-}
-
 int run_serve(const ServeArgs& args) {
   log::Level level;
   if (log::parse_level(args.log_level, level)) log::set_level(level);

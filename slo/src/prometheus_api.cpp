@@ -64,7 +64,8 @@ Result<std::vector<PromSeries>> parse_prom_response(int http_status, const std::
   if (j["status"] != "success") {
     std::string type = j.value("errorType", "");
     std::string error = j.value("error", "");
-    if (error.size() > 300) error = error.substr(0, 300) + "...";
+    // VictoriaMetrics echoes the whole query before the reason: keep both ends.
+    if (error.size() > 600) error = error.substr(0, 200) + " ... " + error.substr(error.size() - 400);
     if (type == "bad_data" || http_status == 400 || http_status == 422) {
       return Status::Unavailable("bad_query: " + error);
     }

@@ -86,6 +86,10 @@ Result<SloStatus> Engine::evaluate(const config::Config& cfg, const config::SloC
   if (!group.empty()) {
     if (slo.group_by.empty()) return Status::InvalidArgument("SLO " + slo.name + " has no group_by");
     GroupList gl = source_.groups(slo);
+    if (!gl.error.ok()) {
+      if (source_failure_reason(gl.error).empty()) return gl.error;
+      return unavailable(cfg, slo, Instance{&slo, group}, at, source_error_of(gl.error));
+    }
     if (std::find(gl.groups.begin(), gl.groups.end(), group) == gl.groups.end() &&
         std::find(gl.overflow.begin(), gl.overflow.end(), group) == gl.overflow.end()) {
       return Status::NotFound("SLO " + slo.name + " has no group \"" + group + "\"");
@@ -95,6 +99,10 @@ Result<SloStatus> Engine::evaluate(const config::Config& cfg, const config::SloC
   auto whole = evaluate_instance(cfg, Instance{&slo, ""}, at);
   if (!whole.ok() || slo.group_by.empty() || whole->source_error) return whole;
   GroupList gl = source_.groups(slo);
+  if (!gl.error.ok()) {
+    if (source_failure_reason(gl.error).empty()) return gl.error;
+    return unavailable(cfg, slo, Instance{&slo, ""}, at, source_error_of(gl.error));
+  }
   for (const auto& g : gl.groups) {
     auto st = evaluate_instance(cfg, Instance{&slo, g}, at);
     if (!st.ok()) return st.status();

@@ -72,9 +72,14 @@ Result<std::vector<PromSeries>> parse_prom_response(int http_status, const std::
     if (type == "timeout") return Status::Unavailable("timeout: the query timed out in the datasource: " + error);
     return Status::Unavailable("http_status: HTTP " + std::to_string(http_status) + " " + type + ": " + error);
   }
-  if (j.contains("warnings") && j["warnings"].is_array() && !j["warnings"].empty()) {
-    std::string w = j["warnings"][0].is_string() ? j["warnings"][0].get<std::string>() : "warning";
-    return Status::Unavailable("partial: the datasource answered with warnings (" + w + ")");
+  if (j.contains("warnings") && j["warnings"].is_array()) {
+    for (const json& w : j["warnings"]) {
+      // "PromQL info: metric might not be a counter..." (Prometheus before the infos field,
+      // Thanos) says nothing about missing data.
+      const std::string text = w.is_string() ? w.get<std::string>() : "warning";
+      if (text.rfind("PromQL info:", 0) == 0) continue;
+      return Status::Unavailable("partial: the datasource answered with warnings (" + text + ")");
+    }
   }
   if (j.value("isPartial", false)) return Status::Unavailable("partial: the datasource answered isPartial");
   if (!j.contains("data") || !j["data"].is_object()) return bad("no data");
@@ -205,7 +210,18 @@ Result<std::vector<PromSeries>> PromApi::call(const std::string& path, const std
     last = out.status();
     const auto wait = std::chrono::milliseconds(net::backoff_ms(attempt, 100, 2000));
     if (clock::now() + wait >= deadline) break;
+    // The slot goes to other queries while this one waits.
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --in_flight_;
+    }
+    cv_.notify_one();
     std::this_thread::sleep_for(wait);
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return in_flight_ < ds_.max_concurrent_queries; });
+      ++in_flight_;
+    }
   }
   return last;
 }

@@ -230,6 +230,7 @@ struct PrometheusSource::Impl {
   std::atomic<uint64_t> requests{0};
   std::mutex mu;
   std::map<std::string, std::shared_ptr<CacheEntry>> cache;
+  std::map<std::string, std::vector<std::string>> group_order;  // SLO -> evaluated groups, in place order
 
   int64_t now() const { return clock.now_ms() / 1000; }
 
@@ -286,7 +287,12 @@ struct PrometheusSource::Impl {
     std::lock_guard<std::mutex> lock(e->mu);
     Blocks& bl = e->blocks;
     const bool newest = hi >= floor_to(now() - PrometheusSource::kSettleSeconds, step) - step;
-    if (!newest && !(e->filled && lo >= bl.first && hi <= bl.end())) {
+    if (!newest && e->filled && lo >= bl.first && hi <= bl.end()) {
+      // A past instant inside the cache: read it, change nothing.
+      for (size_t i = 0; i < ranges.size(); ++i) out[i] = bl.sum(ranges[i].first, ranges[i].second);
+      return out;
+    }
+    if (!newest) {
       auto tmp = fetch(q, by, step, lo, hi);
       if (!tmp.ok()) return tmp.status();
       for (size_t i = 0; i < ranges.size(); ++i) out[i] = tmp->sum(ranges[i].first, ranges[i].second);
@@ -325,8 +331,6 @@ struct PrometheusSource::Impl {
     std::vector<std::vector<Rows>> out(queries.size(), std::vector<Rows>(pieces.size()));
     if (pieces.empty()) return out;
     const bool selectors = std::all_of(queries.begin(), queries.end(), is_selector);
-    std::vector<std::string> by_piece = by;
-    by_piece.push_back("sloguard_piece");
     // Pieces grouped by the time each query is evaluated at.
     std::map<int64_t, std::vector<size_t>> by_time;
     for (size_t i = 0; i < pieces.size(); ++i) by_time[selectors ? at : pieces[i].second].push_back(i);
@@ -542,18 +546,42 @@ GroupList PrometheusSource::groups(const config::SloConfig& slo) const {
   if (!plan.ok()) return out;
   const int64_t at = floor_to(impl_->now(), 60);
   const int64_t w = std::max<int64_t>(slo.window_ms / 1000, 60);
-  auto sums = impl_->window_sums({plan->queries[1]}, plan->by, kBlockSeconds, at, std::span<const int64_t>(&w, 1));
-  if (!sums.ok()) return out;
+  auto sums = impl_->window_sums(plan->queries, plan->by, kBlockSeconds, at, std::span<const int64_t>(&w, 1));
+  if (!sums.ok()) {
+    out.error = sums.status();
+    return out;
+  }
+  // Traffic per group: total, or good + bad.
+  Rows traffic = (*sums)[1][0];
+  if (plan->roles == "gb") add_rows(traffic, (*sums)[0][0]);
   std::vector<std::pair<double, std::string>> seen;
-  for (const auto& [k, v] : (*sums)[0][0]) {
+  for (const auto& [k, v] : traffic) {
     if (v > 0 && !k.empty()) seen.emplace_back(-v, k);
   }
-  // The busiest first (a datasource does not say which group appeared first).
   std::sort(seen.begin(), seen.end());
-  for (const auto& [v, k] : seen) {
-    auto& into = out.groups.size() < static_cast<size_t>(slo.max_groups) ? out.groups : out.overflow;
-    into.push_back(k);
+  // Groups keep their place once evaluated (as the embedded store's first-seen order), so a
+  // group whose traffic drops is not pushed into the overflow while its alert fires; new
+  // groups take free places busiest first.
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::vector<std::string>& kept = impl_->group_order[slo.name];
+  std::set<std::string> now_seen;
+  for (const auto& [v, k] : seen) now_seen.insert(k);
+  std::vector<std::string> next;
+  for (const auto& g : kept) {
+    if (now_seen.count(g)) next.push_back(g);
   }
+  std::set<std::string> placed(next.begin(), next.end());
+  for (const auto& [v, k] : seen) {
+    if (placed.count(k)) continue;
+    if (next.size() < static_cast<size_t>(slo.max_groups)) {
+      next.push_back(k);
+      placed.insert(k);
+    } else {
+      out.overflow.push_back(k);
+    }
+  }
+  kept = next;
+  out.groups = std::move(next);
   return out;
 }
 
@@ -589,9 +617,11 @@ Result<std::vector<std::string>> PrometheusSource::versions(const TrafficQuery& 
   auto plan = plan_for(Instance{q.slo, ""});
   if (!plan.ok()) return plan.status();
   std::vector<std::pair<int64_t, int64_t>> piece = {{q.from, q.to}};
-  auto ps = impl_->piece_sums({plan->queries[1]}, {q.slo->sli.prometheus.version_label}, q.to, piece);
+  auto ps = impl_->piece_sums(plan->queries, {q.slo->sli.prometheus.version_label}, q.to, piece);
   if (!ps.ok()) return ps.status();
-  for (const auto& [k, v] : (*ps)[0][0]) {
+  Rows traffic = (*ps)[1][0];
+  if (plan->roles == "gb") add_rows(traffic, (*ps)[0][0]);
+  for (const auto& [k, v] : traffic) {
     if (v > 0 && !k.empty()) out.push_back(k);
   }
   return out;

@@ -63,6 +63,11 @@ TEST_CASE("query API answers are classified by reason") {
   CHECK(reason(parse_prom_response(
             200, R"({"status":"success","isPartial":true,"data":{"resultType":"vector","result":[]}})", false)) ==
         "partial");
+  // An info note is not missing data.
+  CHECK(parse_prom_response(
+            200, R"({"status":"success","warnings":["PromQL info: metric might not be a counter"],"data":{"resultType":"vector","result":[]}})",
+            false)
+            .ok());
   CHECK(reason(parse_prom_response(502, "<html>bad gateway</html>", false)) == "http_status");
   CHECK(reason(parse_prom_response(200, "not json", false)) == "bad_response");
   CHECK(reason(parse_prom_response(200, R"({"status":"success","data":{"resultType":"scalar","result":[1,"2"]}})",
@@ -99,7 +104,7 @@ TEST_CASE("a datasource SLO reads its windows in one instant query with the conf
   auto http = net::make_curl_sender();
   slo::PrometheusSource src(cfg->datasources[0], *http, clock);
   const config::SloConfig& slo = cfg->slos[0];
-  const int64_t at = 1'800'000'000 / 60 * 60;  // not on the 5m grid: the window is one piece
+  const int64_t at = 1'800'000'000 / 60 * 60;  // now: no block has settled, the window is one piece
   const int64_t w = 300;
   auto counts = src.window_counts(slo::Instance{&slo, ""}, at, std::span<const int64_t>(&w, 1));
   REQUIRE(counts.ok());

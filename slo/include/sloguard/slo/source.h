@@ -47,6 +47,7 @@ struct Slice {
 struct GroupList {
   std::vector<std::string> groups;
   std::vector<std::string> overflow;  // values beyond max_groups (not evaluated)
+  Status error;                       // not OK when the source could not list them
 };
 
 // Latency percentiles over a window, in milliseconds.

@@ -77,8 +77,9 @@ struct Server::Impl {
   }
   void swap_config(std::shared_ptr<const config::Config> next) {
     auto next_auth = std::make_shared<const Authorizer>(*next);
-    source.update(*next);
+    // Under the lock: two reloads at once leave the datasources of the config that won.
     std::lock_guard<std::mutex> lock(cfg_mu);
+    source.update(*next);
     cfg = std::move(next);
     auth = std::move(next_auth);
   }

@@ -83,6 +83,7 @@ SourceError source_error_of(const Status& s) {
 Result<SloStatus> Engine::evaluate(const config::Config& cfg, const config::SloConfig& slo, double at_time,
                                    const std::string& group) const {
   const int64_t at = align_to_minute(at_time);
+  ReadScope scope;  // the whole SLO and its groups read the same rows once
   if (!group.empty()) {
     if (slo.group_by.empty()) return Status::InvalidArgument("SLO " + slo.name + " has no group_by");
     GroupList gl = source_.groups(slo);

@@ -142,12 +142,32 @@ Result<std::vector<PromSeries>> PromApi::query_range(const std::string& expr, in
 }
 
 Result<std::vector<PromSeries>> PromApi::call(const std::string& path, const std::string& form, bool matrix) const {
-  using clock = std::chrono::steady_clock;
+  bool probe = false;
   {
     std::unique_lock<std::mutex> lock(mu_);
+    if (open_ && probing_) return open_failure_;
+    if (open_) probing_ = probe = true;
     cv_.wait(lock, [&] { return in_flight_ < ds_.max_concurrent_queries; });
     ++in_flight_;
   }
+  auto result = attempt_all(path, form, matrix);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (probe) probing_ = false;
+    const std::string_view reason = result.ok() ? std::string_view() : source_failure_reason(result.status());
+    if (result.ok()) {
+      open_ = false;
+    } else if (reason == "timeout" || reason == "unreachable") {
+      open_ = true;
+      open_failure_ = result.status();
+    }
+  }
+  return result;
+}
+
+Result<std::vector<PromSeries>> PromApi::attempt_all(const std::string& path, const std::string& form,
+                                                     bool matrix) const {
+  using clock = std::chrono::steady_clock;
   struct Release {
     const PromApi* api;
     ~Release() {

@@ -37,12 +37,20 @@ class PromApi {
 
  private:
   Result<std::vector<PromSeries>> call(const std::string& path, const std::string& form, bool matrix) const;
+  // One query with its retries; the caller holds a concurrency slot.
+  Result<std::vector<PromSeries>> attempt_all(const std::string& path, const std::string& form, bool matrix) const;
   config::DatasourceConfig ds_;
   net::HttpSender& http_;
   QueryObserver observer_;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   mutable int in_flight_ = 0;
+  // Circuit breaker: after a timeout or a network failure, one query at a time tries the
+  // datasource and the others fail at once with that failure, until one succeeds. So a hung
+  // datasource costs a round one timeout, not one per SLO.
+  mutable bool open_ = false;
+  mutable bool probing_ = false;
+  mutable Status open_failure_;
 };
 
 // Parses a query API answer ({"status":"success","data":{"resultType":...}}): the series, or

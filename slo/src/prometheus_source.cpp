@@ -186,7 +186,27 @@ double rows_value(const Rows& rows, const std::string& group, bool grouped, size
   return s;
 }
 
+// Rows read during the current ReadScope of this thread: key -> window -> rows per query.
+struct ReadMemo {
+  std::map<std::string, std::map<int64_t, std::vector<Rows>>> windows;
+};
+thread_local ReadMemo* t_memo = nullptr;
+
 }  // namespace
+
+ReadScope::ReadScope() {
+  if (!t_memo) {
+    t_memo = new ReadMemo();
+    outermost_ = true;
+  }
+}
+
+ReadScope::~ReadScope() {
+  if (outermost_) {
+    delete t_memo;
+    t_memo = nullptr;
+  }
+}
 
 std::optional<double> histogram_quantile(double q, const std::vector<std::pair<double, double>>& in) {
   if (in.empty()) return std::nullopt;
@@ -363,6 +383,36 @@ struct PrometheusSource::Impl {
   Result<std::vector<std::vector<Rows>>> window_sums(const std::vector<std::string>& queries,
                                                       const std::vector<std::string>& by, int64_t step, int64_t at,
                                                       std::span<const int64_t> windows) {
+    std::string memo_key;
+    if (t_memo) {
+      memo_key = std::to_string(at) + "|" + std::to_string(step) + "|" + by_clause(by);
+      for (const auto& q : queries) memo_key += "|" + q;
+      auto it = t_memo->windows.find(memo_key);
+      if (it != t_memo->windows.end() &&
+          std::all_of(windows.begin(), windows.end(), [&](int64_t w) { return it->second.count(w) > 0; })) {
+        std::vector<std::vector<Rows>> out(queries.size(), std::vector<Rows>(windows.size()));
+        for (size_t i = 0; i < windows.size(); ++i) {
+          const auto& per_query = it->second.at(windows[i]);
+          for (size_t qi = 0; qi < queries.size(); ++qi) out[qi][i] = per_query[qi];
+        }
+        return out;
+      }
+    }
+    auto read = read_window_sums(queries, by, step, at, windows);
+    if (read.ok() && t_memo) {
+      auto& slot = t_memo->windows[memo_key];
+      for (size_t i = 0; i < windows.size(); ++i) {
+        std::vector<Rows> per_query;
+        for (size_t qi = 0; qi < queries.size(); ++qi) per_query.push_back((*read)[qi][i]);
+        slot[windows[i]] = std::move(per_query);
+      }
+    }
+    return read;
+  }
+
+  Result<std::vector<std::vector<Rows>>> read_window_sums(const std::vector<std::string>& queries,
+                                                           const std::vector<std::string>& by, int64_t step,
+                                                           int64_t at, std::span<const int64_t> windows) {
     const int64_t settled = std::min(floor_to(at, step), floor_to(now() - PrometheusSource::kSettleSeconds, step));
     std::vector<std::pair<int64_t, int64_t>> pieces, ranges;
     struct Parts {

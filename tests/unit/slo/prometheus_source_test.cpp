@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <atomic>
 #include <mutex>
 
 #include "prometheus_api.h"
@@ -28,8 +29,8 @@ std::string vector_answer(double bad, double total) {
 std::shared_ptr<const config::Config> config_for(const std::string& url, const std::string& extra = "") {
   auto loaded = config::load_config_text(R"(
 datasources:
-  - {name: prom, url: ")" + url + R"(", max_retries: 1,
-     headers: [{name: X-Scope-OrgID, value: team-a}])" + (extra.empty() ? std::string(", timeout: 2s") : extra) + R"(}
+  - {name: prom, url: ")" + url + R"(",
+     headers: [{name: X-Scope-OrgID, value: team-a}])" + (extra.empty() ? std::string(", timeout: 2s, max_retries: 1") : extra) + R"(}
 services: [{name: checkout}]
 slos:
   - name: checkout-availability
@@ -149,7 +150,7 @@ TEST_CASE("a 5xx is retried within the query's deadline, a bad query is not") {
 
 TEST_CASE("a datasource that hangs fails by timeout, and the SLO shows no figures instead of a budget") {
   Receiver rx(Answer{200, "", {}, true});
-  auto cfg = config_for(rx.url(), ", timeout: 300ms");
+  auto cfg = config_for(rx.url(), ", timeout: 300ms, max_retries: 1");
   ManualClock clock(1'800'000'000'000);
   auto http = net::make_curl_sender();
   slo::PrometheusSource src(cfg->datasources[0], *http, clock);
@@ -163,4 +164,92 @@ TEST_CASE("a datasource that hangs fails by timeout, and the SLO shows no figure
   CHECK_FALSE(st->budget.remaining_ratio.has_value());
   CHECK_FALSE(st->ratio.has_value());
   CHECK_FALSE(st->block_releases);
+}
+
+TEST_CASE("a grouped SLO and all its groups cost one datasource query per evaluation") {
+  const std::string answer =
+      R"({"status":"success","data":{"resultType":"vector","result":[)"
+      R"({"metric":{"sloguard_piece":"0_0","handler":"/a"},"value":[1,"2"]},)"
+      R"({"metric":{"sloguard_piece":"1_0","handler":"/a"},"value":[1,"100"]},)"
+      R"({"metric":{"sloguard_piece":"0_0","handler":"/b"},"value":[1,"0"]},)"
+      R"({"metric":{"sloguard_piece":"1_0","handler":"/b"},"value":[1,"50"]},)"
+      R"({"metric":{"sloguard_piece":"1_0","handler":"/c"},"value":[1,"10"]}]}})";
+  // Instant queries get the edges above; range queries (the settled blocks of the longer
+  // windows) an empty matrix.
+  testing::LoopbackHttpServer http_server;
+  std::atomic<int> instant{0}, range{0};
+  http_server.server().Post("/api/v1/query", [&](const httplib::Request&, httplib::Response& res) {
+    ++instant;
+    res.set_content(answer, "application/json");
+  });
+  http_server.server().Post("/api/v1/query_range", [&](const httplib::Request&, httplib::Response& res) {
+    ++range;
+    res.set_content(R"({"status":"success","data":{"resultType":"matrix","result":[]}})", "application/json");
+  });
+  http_server.start();
+  auto loaded = config::load_config_text(R"(
+datasources: [{name: prom, url: ")" + http_server.url("") + R"(", timeout: 2s}]
+services: [{name: checkout}]
+slos:
+  - name: by-handler
+    service: checkout
+    source: prom
+    objective: 99%
+    window: 5m
+    group_by: [endpoint]
+    max_groups: 2
+    sli:
+      kind: availability
+      prometheus:
+        group_label: handler
+        bad: 'http_requests_total{job="checkout",code=~"5.."}'
+        total: 'http_requests_total{job="checkout"}'
+)");
+  INFO((loaded.errors.empty() ? "" : loaded.errors[0].to_string()));
+  REQUIRE(loaded.ok());
+  const int64_t at = 1'800'000'000;
+  ManualClock clock(at * 1000);
+  auto http = net::make_curl_sender();
+  slo::PrometheusSource src(loaded.config->datasources[0], *http, clock);
+  slo::Engine engine(src);
+  auto st = engine.evaluate(*loaded.config, loaded.config->slos[0], static_cast<double>(at));
+  REQUIRE(st.ok());
+  INFO((st->source_error ? st->source_error->reason + ": " + st->source_error->message : ""));
+  REQUIRE_FALSE(st->source_error.has_value());
+  CHECK(st->sli == slo::Counts{158, 160});
+  REQUIRE(st->groups.size() == 2);  // the two busiest; /c overflows
+  CHECK(st->groups[0].group == "/a");
+  CHECK(st->groups[0].sli == slo::Counts{98, 100});
+  CHECK(st->groups[1].group == "/b");
+  CHECK(st->overflow_groups == std::vector<std::string>{"/c"});
+  CHECK(st->overflow_events == 10);
+  // One instant query for the edges of every window of the SLO and its groups, and one range
+  // query per counting query for the blocks: none per group.
+  CHECK(instant == 1);
+  CHECK(range == 2);
+  CHECK(src.requests() == 3);
+  // The next evaluation reads the cached blocks: only the edges again.
+  auto again = engine.evaluate(*loaded.config, loaded.config->slos[0], static_cast<double>(at));
+  REQUIRE(again.ok());
+  CHECK(instant == 2);
+  CHECK(range == 2);
+}
+
+TEST_CASE("after a timeout, other queries fail at once until one gets through") {
+  Receiver rx(Answer{200, vector_answer(0, 10), {}, false});
+  rx.then(Answer{200, "", {}, true});  // the first request hangs past the timeout
+  auto cfg = config_for(rx.url(), ", timeout: 300ms, max_retries: 0");
+  ManualClock clock(1'800'000'000'000);
+  auto http = net::make_curl_sender();
+  slo::PrometheusSource src(cfg->datasources[0], *http, clock);
+  const config::SloConfig& slo = cfg->slos[0];
+  const int64_t at = 1'800'000'000, w = 300;
+  auto first = src.window_counts(slo::Instance{&slo, ""}, at, std::span<const int64_t>(&w, 1));
+  REQUIRE_FALSE(first.ok());
+  CHECK(slo::source_failure_reason(first.status()) == "timeout");
+  // The next query is the one that tries again (the datasource answers now), and closes it.
+  auto second = src.window_counts(slo::Instance{&slo, ""}, at, std::span<const int64_t>(&w, 1));
+  REQUIRE(second.ok());
+  CHECK((*second)[0] == slo::Counts{10, 10});
+  CHECK(rx.seen().size() == 2);
 }

@@ -78,6 +78,20 @@ struct Traffic {
 // source_failure_reason() returns the reason of such a status, or "" for any other status.
 std::string_view source_failure_reason(const Status& s);
 
+// While one lives on a thread, a Source may answer a read it already answered on that thread
+// from memory (a grouped SLO's groups then cost one datasource query, not one each). The
+// engine opens one per SLO evaluation; nesting is allowed (the outermost one counts).
+class ReadScope {
+ public:
+  ReadScope();
+  ~ReadScope();
+  ReadScope(const ReadScope&) = delete;
+  ReadScope& operator=(const ReadScope&) = delete;
+
+ private:
+  bool outermost_ = false;
+};
+
 class Source {
  public:
   virtual ~Source() = default;

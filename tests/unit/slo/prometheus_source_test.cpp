@@ -6,6 +6,7 @@
 #include <cmath>
 #include <atomic>
 #include <mutex>
+#include <thread>
 
 #include "prometheus_api.h"
 #include "receiver.h"
@@ -252,4 +253,58 @@ TEST_CASE("after a timeout, other queries fail at once until one gets through") 
   REQUIRE(second.ok());
   CHECK((*second)[0] == slo::Counts{10, 10});
   CHECK(rx.seen().size() == 2);
+}
+
+TEST_CASE("SLOs read through the router while reloads swap its datasources") {
+  Receiver rx(Answer{200, vector_answer(1, 100), {}, false});
+  auto with_ds = config_for(rx.url());
+  auto without_ds = config::load_config_text(R"(
+services: [{name: checkout}]
+slos: [{name: checkout-availability, service: checkout, objective: 99%, window: 5m}]
+)");
+  REQUIRE(without_ds.ok());
+  ManualClock clock(1'800'000'000'000);
+  auto http = net::make_curl_sender();
+  // The embedded side is never asked here: the SLO below always names the datasource.
+  class NoStore final : public slo::Source {
+   public:
+    Result<std::vector<slo::Counts>> window_counts(const slo::Instance&, int64_t, std::span<const int64_t>) const override {
+      return Status::Internal("not used");
+    }
+    Result<store::LatencySketch> latency(const slo::Instance&, int64_t, int64_t) const override { return store::LatencySketch(); }
+    Result<std::vector<slo::Slice>> slices(const slo::Instance&, int64_t, int64_t, int64_t) const override {
+      return std::vector<slo::Slice>();
+    }
+    slo::GroupList groups(const config::SloConfig&) const override { return {}; }
+  } embedded;
+  slo::SourceRouter router(embedded, *http, clock);
+  router.update(*with_ds);
+  const config::SloConfig& slo = with_ds->slos[0];
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, unconfigured{0}, other{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      const int64_t at = 1'800'000'000, w = 300;
+      while (!stop) {
+        auto c = router.window_counts(slo::Instance{&slo, ""}, at, std::span<const int64_t>(&w, 1));
+        if (c.ok() && (*c)[0] == slo::Counts{99, 100}) {
+          ++ok;
+        } else if (!c.ok() && c.status().message().find("not configured") != std::string::npos) {
+          ++unconfigured;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  for (int i = 0; i < 200; ++i) router.update(i % 2 ? *with_ds : *without_ds.config);
+  router.update(*with_ds);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (ok < 30 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  stop = true;
+  for (auto& t : readers) t.join();
+  CHECK(ok >= 30);
+  CHECK(other == 0);  // every answer is the data or "not configured", nothing torn
+  CHECK(router.name_of(slo) == "prom");
 }

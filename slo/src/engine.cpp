@@ -264,7 +264,10 @@ std::vector<Result<SloStatus>> Engine::evaluate_all(const config::Config& cfg, d
   const size_t n = cfg.slos.size();
   std::vector<std::optional<Result<SloStatus>>> results(n);
   std::atomic<size_t> next{0};
+  // SLOs that share a query shape are read together, once, before they are evaluated.
+  const std::shared_ptr<const RoundReads> reads = source_.prepare_round(cfg, align_to_minute(at));
   auto work = [&] {
+    RoundScope scope(reads.get());
     for (size_t i; (i = next.fetch_add(1)) < n;) results[i].emplace(evaluate(cfg, cfg.slos[i], at));
   };
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());

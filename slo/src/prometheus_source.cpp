@@ -7,6 +7,7 @@
 
 #include "prometheus_api.h"
 #include "sloguard/net/http_sender.h"
+#include "sloguard/slo/engine.h"
 
 namespace sloguard::slo {
 namespace {
@@ -191,6 +192,120 @@ struct ReadMemo {
   std::map<std::string, std::map<int64_t, std::vector<Rows>>> windows;
 };
 thread_local ReadMemo* t_memo = nullptr;
+
+std::string read_key(const std::string& ds, int64_t at, int64_t step, const std::vector<std::string>& by,
+                     const std::vector<std::string>& queries) {
+  std::string key = ds + "|" + std::to_string(at) + "|" + std::to_string(step) + "|" + by_clause(by);
+  for (const auto& q : queries) key += "|" + q;
+  return key;
+}
+
+// A datasource's reads ahead for one round (PrometheusSource::prepare_round).
+struct ShapeReads final : RoundReads {
+  std::string datasource;
+  ReadMemo memo;
+};
+// The router's: one per datasource.
+struct RouterReads final : RoundReads {
+  std::vector<std::shared_ptr<const RoundReads>> parts;
+};
+
+const ReadMemo* round_reads_for(const std::string& ds) {
+  const RoundReads* r = RoundScope::current();
+  if (!r) return nullptr;
+  if (auto* one = dynamic_cast<const ShapeReads*>(r)) return one->datasource == ds ? &one->memo : nullptr;
+  if (auto* all = dynamic_cast<const RouterReads*>(r)) {
+    for (const auto& p : all->parts) {
+      if (auto* one = dynamic_cast<const ShapeReads*>(p.get()); one && one->datasource == ds) return &one->memo;
+    }
+  }
+  return nullptr;
+}
+
+// A plain selector: metric{label op "value", ...}, values kept as written (quoted).
+struct Selector {
+  struct Matcher {
+    std::string label, op, quoted;
+  };
+  std::string metric;
+  std::vector<Matcher> matchers;
+  std::string render(const Matcher* extra = nullptr) const {
+    std::string out = metric + "{";
+    bool first = true;
+    for (const auto& m : matchers) {
+      out += (first ? "" : ",") + m.label + m.op + m.quoted;
+      first = false;
+    }
+    if (extra) out += (first ? "" : ",") + extra->label + extra->op + extra->quoted;
+    return out + "}";
+  }
+};
+
+std::optional<Selector> parse_selector(std::string_view q) {
+  auto ident = [](char c, bool first) {
+    return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':' ||
+           (!first && std::isdigit(static_cast<unsigned char>(c)));
+  };
+  auto skip = [&](size_t& i) {
+    while (i < q.size() && std::isspace(static_cast<unsigned char>(q[i]))) ++i;
+  };
+  Selector sel;
+  size_t i = 0;
+  skip(i);
+  while (i < q.size() && ident(q[i], sel.metric.empty())) sel.metric.push_back(q[i++]);
+  if (sel.metric.empty()) return std::nullopt;
+  skip(i);
+  if (i == q.size()) return sel;
+  if (q[i] != '{') return std::nullopt;
+  ++i;
+  while (true) {
+    skip(i);
+    if (i < q.size() && q[i] == '}') {
+      ++i;
+      break;
+    }
+    Selector::Matcher m;
+    while (i < q.size() && ident(q[i], m.label.empty())) m.label.push_back(q[i++]);
+    if (m.label.empty() || m.label == "__name__") return std::nullopt;
+    skip(i);
+    for (std::string_view op : {"=~", "!~", "!=", "="}) {
+      if (q.substr(i, op.size()) == op) {
+        m.op = op;
+        i += op.size();
+        break;
+      }
+    }
+    if (m.op.empty()) return std::nullopt;
+    skip(i);
+    if (i >= q.size() || q[i] != '"') return std::nullopt;
+    const size_t start = i++;
+    while (i < q.size() && q[i] != '"') i += q[i] == '\\' ? 2 : 1;
+    if (i >= q.size()) return std::nullopt;
+    m.quoted = std::string(q.substr(start, ++i - start));
+    sel.matchers.push_back(std::move(m));
+    skip(i);
+    if (i < q.size() && q[i] == ',') ++i;
+  }
+  skip(i);
+  if (i != q.size()) return std::nullopt;
+  return sel;
+}
+
+// A label value that can go into a regex alternation as it is written: no escapes, no
+// regex metacharacters but '.', which is escaped.
+std::optional<std::string> alternative_of(const std::string& quoted) {
+  std::string v = quoted.substr(1, quoted.size() - 2), out;
+  for (char c : v) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == ':' || c == '/') {
+      out.push_back(c);
+    } else if (c == '.') {
+      out += "\\\\.";  // \\. in the PromQL string is \. in the regex
+    } else {
+      return std::nullopt;
+    }
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -383,10 +498,20 @@ struct PrometheusSource::Impl {
   Result<std::vector<std::vector<Rows>>> window_sums(const std::vector<std::string>& queries,
                                                       const std::vector<std::string>& by, int64_t step, int64_t at,
                                                       std::span<const int64_t> windows) {
-    std::string memo_key;
+    const std::string memo_key = read_key(api.config().name, at, step, by, queries);
+    if (const ReadMemo* round = round_reads_for(api.config().name)) {
+      auto it = round->windows.find(memo_key);
+      if (it != round->windows.end() &&
+          std::all_of(windows.begin(), windows.end(), [&](int64_t w) { return it->second.count(w) > 0; })) {
+        std::vector<std::vector<Rows>> out(queries.size(), std::vector<Rows>(windows.size()));
+        for (size_t i = 0; i < windows.size(); ++i) {
+          const auto& per_query = it->second.at(windows[i]);
+          for (size_t qi = 0; qi < queries.size(); ++qi) out[qi][i] = per_query[qi];
+        }
+        return out;
+      }
+    }
     if (t_memo) {
-      memo_key = std::to_string(at) + "|" + std::to_string(step) + "|" + by_clause(by);
-      for (const auto& q : queries) memo_key += "|" + q;
       auto it = t_memo->windows.find(memo_key);
       if (it != t_memo->windows.end() &&
           std::all_of(windows.begin(), windows.end(), [&](int64_t w) { return it->second.count(w) > 0; })) {
@@ -462,6 +587,96 @@ PrometheusSource::PrometheusSource(const config::DatasourceConfig& ds, net::Http
 PrometheusSource::~PrometheusSource() = default;
 
 std::string PrometheusSource::name_of(const config::SloConfig&) const { return impl_->api.config().name; }
+
+std::shared_ptr<const RoundReads> PrometheusSource::prepare_round(const config::Config& cfg, int64_t at) const {
+  const std::string& ds = impl_->api.config().name;
+  struct Member {
+    const config::SloConfig* slo;
+    std::vector<std::string> queries;
+    std::string value;  // the merge label's value, quoted
+  };
+  struct Shape {
+    std::string label;
+    std::vector<Selector> selectors;  // without the merge label
+    std::vector<Member> members;
+    int64_t window = 0;
+  };
+  std::map<std::string, Shape> shapes;
+  for (const auto& slo : cfg.slos) {
+    if (slo.source != ds || !slo.group_by.empty() || slo.window_kind != config::WindowKind::kRolling ||
+        slo.budgeting.method != config::BudgetingMethod::kOccurrences || slo.sli.kind == config::SliKind::kPercentile) {
+      continue;
+    }
+    auto plan = plan_for(Instance{&slo, ""});
+    if (!plan.ok()) continue;
+    std::vector<Selector> sels;
+    for (const auto& q : plan->queries) {
+      if (!is_selector(q)) break;
+      auto sel = parse_selector(q);
+      if (!sel) break;
+      sels.push_back(std::move(*sel));
+    }
+    if (sels.size() != plan->queries.size()) continue;
+    // The merge label: an equality matcher with the same value in every query.
+    std::string label, value;
+    for (const auto& m : sels[0].matchers) {
+      if (m.op != "=" || !alternative_of(m.quoted)) continue;
+      bool everywhere = std::all_of(sels.begin() + 1, sels.end(), [&](const Selector& o) {
+        return std::any_of(o.matchers.begin(), o.matchers.end(), [&](const Selector::Matcher& x) {
+          return x.label == m.label && x.op == "=" && x.quoted == m.quoted;
+        });
+      });
+      if (everywhere) {
+        label = m.label;
+        value = m.quoted;
+        break;
+      }
+    }
+    if (label.empty()) continue;
+    std::string key = label + "|" + plan->roles + "|" + std::to_string(slo.window_ms);
+    for (auto& sel : sels) {
+      std::erase_if(sel.matchers, [&](const Selector::Matcher& m) { return m.label == label; });
+      key += "|" + sel.render();
+    }
+    Shape& sh = shapes[key];
+    sh.label = label;
+    sh.selectors = sels;
+    sh.window = slo.window_ms / 1000;
+    sh.members.push_back(Member{&slo, plan->queries, value});
+  }
+  auto reads = std::make_shared<ShapeReads>();
+  reads->datasource = ds;
+  for (auto& [key, sh] : shapes) {
+    if (sh.members.size() < 2) continue;
+    std::string alternation;
+    std::set<std::string> values;
+    for (const auto& m : sh.members) {
+      if (values.insert(m.value).second) alternation += (alternation.empty() ? "" : "|") + *alternative_of(m.value);
+    }
+    Selector::Matcher any{sh.label, "=~", "\"" + alternation + "\""};
+    std::vector<std::string> merged;
+    for (const auto& sel : sh.selectors) merged.push_back(sel.render(&any));
+    const std::vector<int64_t> windows = burn_rate_windows(sh.window);
+    const std::vector<std::string> by = {sh.label};
+    auto sums = impl_->window_sums(merged, by, kBlockSeconds, at, windows);
+    if (!sums.ok()) continue;  // each SLO then reads (and reports) on its own
+    for (const auto& m : sh.members) {
+      const std::string v = m.value.substr(1, m.value.size() - 2);
+      auto& slot = reads->memo.windows[read_key(ds, at, kBlockSeconds, {}, m.queries)];
+      for (size_t i = 0; i < windows.size(); ++i) {
+        std::vector<Rows> per_query;
+        for (size_t qi = 0; qi < merged.size(); ++qi) {
+          Rows r;
+          auto it = (*sums)[qi][i].find(v);
+          if (it != (*sums)[qi][i].end()) r[""] = it->second;
+          per_query.push_back(std::move(r));
+        }
+        slot[windows[i]] = std::move(per_query);
+      }
+    }
+  }
+  return reads;
+}
 
 uint64_t PrometheusSource::requests() const { return impl_->requests.load(); }
 
@@ -740,6 +955,19 @@ Result<const Source*> SourceRouter::route(const config::SloConfig* slo,
   hold = datasource(slo->source);
   if (!hold) return Status::Unavailable("unreachable: datasource " + slo->source + " is not configured");
   return static_cast<const Source*>(hold.get());
+}
+
+std::shared_ptr<const RoundReads> SourceRouter::prepare_round(const config::Config& cfg, int64_t at) const {
+  std::vector<std::shared_ptr<const PrometheusSource>> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [name, entry] : sources_) all.push_back(entry.second);
+  }
+  auto reads = std::make_shared<RouterReads>();
+  for (const auto& src : all) {
+    if (auto r = src->prepare_round(cfg, at)) reads->parts.push_back(std::move(r));
+  }
+  return reads;
 }
 
 std::string SourceRouter::name_of(const config::SloConfig& slo) const {

@@ -2,6 +2,14 @@
 
 namespace sloguard::slo {
 
+namespace {
+thread_local const RoundReads* t_round = nullptr;
+}  // namespace
+
+RoundScope::RoundScope(const RoundReads* reads) : previous_(t_round) { t_round = reads; }
+RoundScope::~RoundScope() { t_round = previous_; }
+const RoundReads* RoundScope::current() { return t_round; }
+
 std::string_view source_failure_reason(const Status& s) {
   if (s.code() != Status::Code::kUnavailable) return {};
   std::string_view m = s.message();

@@ -308,3 +308,62 @@ slos: [{name: checkout-availability, service: checkout, objective: 99%, window: 
   CHECK(other == 0);  // every answer is the data or "not configured", nothing torn
   CHECK(router.name_of(slo) == "prom");
 }
+
+TEST_CASE("SLOs of one shape are read in one query per round, each its own label value") {
+  const std::string answer =
+      R"({"status":"success","data":{"resultType":"vector","result":[)"
+      R"({"metric":{"sloguard_piece":"0_0","job":"a"},"value":[1,"2"]},)"
+      R"({"metric":{"sloguard_piece":"1_0","job":"a"},"value":[1,"100"]},)"
+      R"({"metric":{"sloguard_piece":"0_0","job":"b.v2"},"value":[1,"5"]},)"
+      R"({"metric":{"sloguard_piece":"1_0","job":"b.v2"},"value":[1,"50"]}]}})";
+  testing::LoopbackHttpServer http_server;
+  std::atomic<int> instant{0}, range{0};
+  std::mutex mu;
+  std::vector<std::string> bodies;
+  http_server.server().Post("/api/v1/query", [&](const httplib::Request& req, httplib::Response& res) {
+    ++instant;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      bodies.push_back(req.get_param_value("query"));
+    }
+    res.set_content(answer, "application/json");
+  });
+  http_server.server().Post("/api/v1/query_range", [&](const httplib::Request&, httplib::Response& res) {
+    ++range;
+    res.set_content(R"({"status":"success","data":{"resultType":"matrix","result":[]}})", "application/json");
+  });
+  http_server.start();
+  auto loaded = config::load_config_text(R"(
+datasources: [{name: prom, url: ")" + http_server.url("") + R"(", timeout: 2s}]
+services: [{name: a}, {name: b}, {name: c}]
+slos:
+  - {name: a-availability, service: a, source: prom, objective: 99%, window: 1d,
+     sli: {kind: availability, prometheus: {bad: 'http_requests_total{job="a", code=~"5.."}', total: 'http_requests_total{job="a"}'}}}
+  - {name: b-availability, service: b, source: prom, objective: 99%, window: 1d,
+     sli: {kind: availability, prometheus: {bad: 'http_requests_total{code=~"5..",job="b.v2"}', total: 'http_requests_total{job="b.v2"}'}}}
+  - {name: c-availability, service: c, source: prom, objective: 99%, window: 7d,
+     sli: {kind: availability, prometheus: {bad: 'http_requests_total{job="c",code=~"5.."}', total: 'http_requests_total{job="c"}'}}}
+)");
+  INFO((loaded.errors.empty() ? "" : loaded.errors[0].to_string()));
+  REQUIRE(loaded.ok());
+  const int64_t at = 1'800'000'000;
+  ManualClock clock(at * 1000);
+  auto http = net::make_curl_sender();
+  slo::PrometheusSource src(loaded.config->datasources[0], *http, clock);
+  slo::Engine engine(src);
+  auto all = engine.evaluate_all(*loaded.config, static_cast<double>(at));
+  REQUIRE(all.size() == 3);
+  for (const auto& r : all) REQUIRE(r.ok());
+  // a and b (same shape, 1d) share one instant query and one range query per counting query;
+  // c (a 7d window: another shape, alone) reads on its own (this fake answers its `sum`
+  // with every row above, which it adds up).
+  CHECK(instant == 2);
+  CHECK(range == 4);
+  CHECK(all[0]->sli == slo::Counts{98, 100});
+  CHECK(all[1]->sli == slo::Counts{45, 50});
+  CHECK(all[2]->sli == slo::Counts{143, 150});
+  std::lock_guard<std::mutex> lock(mu);
+  CHECK(std::any_of(bodies.begin(), bodies.end(), [](const std::string& b) {
+    return b.find(R"(job=~"a|b\\.v2")") != std::string::npos;
+  }));
+}

@@ -49,6 +49,11 @@ class PrometheusSource final : public Source {
   ~PrometheusSource() override;
 
   std::string name_of(const config::SloConfig&) const override;
+  // SLOs of this datasource whose queries are the same selectors but for the value of one
+  // label (job="a" / job="b") are one shape: their windows are read in one query per shape,
+  // `sum by (label)` with label=~"a|b|...". Rolling-window, occurrences, ungrouped SLOs with
+  // plain selector queries only; others read on their own.
+  std::shared_ptr<const RoundReads> prepare_round(const config::Config& cfg, int64_t at) const override;
   Result<std::vector<Counts>> window_counts(const Instance& inst, int64_t at,
                                             std::span<const int64_t> windows) const override;
   Result<store::LatencySketch> latency(const Instance& inst, int64_t from, int64_t to) const override;
@@ -79,6 +84,7 @@ class SourceRouter final : public Source {
   std::shared_ptr<const PrometheusSource> datasource(const std::string& name) const;
 
   std::string name_of(const config::SloConfig& slo) const override;
+  std::shared_ptr<const RoundReads> prepare_round(const config::Config& cfg, int64_t at) const override;
   Result<std::vector<Counts>> window_counts(const Instance& inst, int64_t at,
                                             std::span<const int64_t> windows) const override;
   Result<store::LatencySketch> latency(const Instance& inst, int64_t from, int64_t to) const override;

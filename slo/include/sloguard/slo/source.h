@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -92,9 +93,31 @@ class ReadScope {
   bool outermost_ = false;
 };
 
+// What a Source read ahead for one evaluation round (see Source::prepare_round); opaque.
+struct RoundReads {
+  virtual ~RoundReads() = default;
+};
+
+// While one lives on a thread, reads at the round's instant may be answered from `reads`.
+// Engine::evaluate_all opens one on each of its threads.
+class RoundScope {
+ public:
+  explicit RoundScope(const RoundReads* reads);
+  ~RoundScope();
+  RoundScope(const RoundScope&) = delete;
+  RoundScope& operator=(const RoundScope&) = delete;
+  static const RoundReads* current();
+
+ private:
+  const RoundReads* previous_;
+};
+
 class Source {
  public:
   virtual ~Source() = default;
+  // Reads ahead, in as few queries as it can, what evaluating every SLO of cfg at `at` will
+  // ask (a datasource: SLOs of the same shape together). Default: nothing. Thread-safe.
+  virtual std::shared_ptr<const RoundReads> prepare_round(const config::Config&, int64_t) const { return nullptr; }
   // The name shown in the API: "embedded" or the datasource's name.
   virtual std::string name_of(const config::SloConfig&) const { return "embedded"; }
   // Good and total events of the instance's SLI in each window [at - w, at), for every w in

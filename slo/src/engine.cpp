@@ -135,7 +135,9 @@ Result<SloStatus> Engine::evaluate_instance(const config::Config& cfg, const Ins
 Result<SloStatus> Engine::unavailable(const config::Config& cfg, const config::SloConfig& slo, const Instance& inst,
                                       int64_t at, SourceError why) const {
   // The frame of the status (window, objective) without figures: no data, not a full budget.
-  SloStatus st = frame(slo, inst, at);
+  auto framed = frame(slo, inst, at);
+  if (!framed.ok()) return framed.status();
+  SloStatus st = std::move(framed).value();
   (void)cfg;
   st.policy = "unknown";
   st.block_releases = false;
@@ -143,7 +145,7 @@ Result<SloStatus> Engine::unavailable(const config::Config& cfg, const config::S
   return st;
 }
 
-SloStatus Engine::frame(const config::SloConfig& slo, const Instance& inst, int64_t at) const {
+Result<SloStatus> Engine::frame(const config::SloConfig& slo, const Instance& inst, int64_t at) const {
   SloStatus st;
   st.name = slo.name;
   st.service = slo.service;
@@ -153,15 +155,17 @@ SloStatus Engine::frame(const config::SloConfig& slo, const Instance& inst, int6
   st.at = at;
   st.window = slo.window_text.empty() ? format_duration_ms(slo.window_ms) : slo.window_text;
   st.source = source_.name_of(slo);
-  st.budgeting = slo.budgeting.method == config::BudgetingMethod::kTimeslices ? "timeslices" : "occurrences";
+  const bool timeslices = slo.budgeting.method == config::BudgetingMethod::kTimeslices;
+  st.budgeting = timeslices ? "timeslices" : "occurrences";
+  if (timeslices) st.slice_seconds = slo.budgeting.slice_seconds;
   if (slo.window_kind == config::WindowKind::kCalendar) {
     auto start = calendar_period_start(slo.calendar, slo.time_zone, at);
+    if (!start.ok()) return start.status();
     auto end = calendar_period_end(slo.calendar, slo.time_zone, at);
-    if (start.ok() && end.ok()) {
-      st.window_start = *start;
-      st.window_end = *end;
-      st.window_seconds = at - *start;
-    }
+    if (!end.ok()) return end.status();
+    st.window_start = *start;
+    st.window_end = *end;
+    st.window_seconds = at - *start;
   } else {
     st.window_seconds = slo.window_ms / 1000;
     st.window_start = at - st.window_seconds;
@@ -171,34 +175,15 @@ SloStatus Engine::frame(const config::SloConfig& slo, const Instance& inst, int6
 
 Result<SloStatus> Engine::compute_instance(const config::Config& cfg, const Instance& inst, int64_t at) const {
   const config::SloConfig& slo = *inst.slo;
-  SloStatus st;
-  st.source = source_.name_of(slo);
-  st.name = slo.name;
-  st.service = slo.service;
-  st.group = inst.group;
-  st.sli_kind = sli_kind_name(slo.sli.kind);
-  st.objective = slo.objective;
-  st.at = at;
-  st.window = slo.window_text.empty() ? format_duration_ms(slo.window_ms) : slo.window_text;
-  double full_window = static_cast<double>(slo.window_ms) / 1000.0;
-  if (slo.window_kind == config::WindowKind::kCalendar) {
-    auto start = calendar_period_start(slo.calendar, slo.time_zone, at);
-    if (!start.ok()) return start.status();
-    auto end = calendar_period_end(slo.calendar, slo.time_zone, at);
-    if (!end.ok()) return end.status();
-    st.window_start = *start;
-    st.window_end = *end;
-    st.window_seconds = at - *start;
-    // The budget so far was earned over the elapsed part of the period, so that is the time
-    // it lasts at burn rate 1.
-    full_window = static_cast<double>(st.window_seconds);
-  } else {
-    st.window_seconds = slo.window_ms / 1000;
-    st.window_start = at - st.window_seconds;
-  }
+  auto framed = frame(slo, inst, at);
+  if (!framed.ok()) return framed.status();
+  SloStatus st = std::move(framed).value();
+  // Calendar: the budget so far was earned over the elapsed part of the period, so that is
+  // the time it lasts at burn rate 1.
+  const double full_window = slo.window_kind == config::WindowKind::kCalendar
+                                 ? static_cast<double>(st.window_seconds)
+                                 : static_cast<double>(slo.window_ms) / 1000.0;
   const bool timeslices = slo.budgeting.method == config::BudgetingMethod::kTimeslices;
-  st.budgeting = timeslices ? "timeslices" : "occurrences";
-  if (timeslices) st.slice_seconds = slo.budgeting.slice_seconds;
 
   // A calendar window is its own entry even when its elapsed length equals a fixed window, so
   // "1h" never turns into "month" for a minute; at the very start of a period it is empty and

@@ -499,29 +499,19 @@ struct PrometheusSource::Impl {
                                                       const std::vector<std::string>& by, int64_t step, int64_t at,
                                                       std::span<const int64_t> windows) {
     const std::string memo_key = read_key(api.config().name, at, step, by, queries);
-    if (const ReadMemo* round = round_reads_for(api.config().name)) {
-      auto it = round->windows.find(memo_key);
-      if (it != round->windows.end() &&
-          std::all_of(windows.begin(), windows.end(), [&](int64_t w) { return it->second.count(w) > 0; })) {
-        std::vector<std::vector<Rows>> out(queries.size(), std::vector<Rows>(windows.size()));
-        for (size_t i = 0; i < windows.size(); ++i) {
-          const auto& per_query = it->second.at(windows[i]);
-          for (size_t qi = 0; qi < queries.size(); ++qi) out[qi][i] = per_query[qi];
-        }
-        return out;
+    for (const ReadMemo* memo : {round_reads_for(api.config().name), static_cast<const ReadMemo*>(t_memo)}) {
+      if (!memo) continue;
+      auto it = memo->windows.find(memo_key);
+      if (it == memo->windows.end() ||
+          !std::all_of(windows.begin(), windows.end(), [&](int64_t w) { return it->second.count(w) > 0; })) {
+        continue;
       }
-    }
-    if (t_memo) {
-      auto it = t_memo->windows.find(memo_key);
-      if (it != t_memo->windows.end() &&
-          std::all_of(windows.begin(), windows.end(), [&](int64_t w) { return it->second.count(w) > 0; })) {
-        std::vector<std::vector<Rows>> out(queries.size(), std::vector<Rows>(windows.size()));
-        for (size_t i = 0; i < windows.size(); ++i) {
-          const auto& per_query = it->second.at(windows[i]);
-          for (size_t qi = 0; qi < queries.size(); ++qi) out[qi][i] = per_query[qi];
-        }
-        return out;
+      std::vector<std::vector<Rows>> out(queries.size(), std::vector<Rows>(windows.size()));
+      for (size_t i = 0; i < windows.size(); ++i) {
+        const auto& per_query = it->second.at(windows[i]);
+        for (size_t qi = 0; qi < queries.size(); ++qi) out[qi][i] = per_query[qi];
       }
+      return out;
     }
     auto read = read_window_sums(queries, by, step, at, windows);
     if (read.ok() && t_memo) {

@@ -102,7 +102,8 @@ class Engine {
   Result<SloStatus> compute_instance(const config::Config& cfg, const Instance& inst, int64_t at) const;
   Result<SloStatus> unavailable(const config::Config& cfg, const config::SloConfig& slo, const Instance& inst,
                                 int64_t at, SourceError why) const;
-  SloStatus frame(const config::SloConfig& slo, const Instance& inst, int64_t at) const;
+  // The status without figures: names, objective, window (errors: calendar time zones).
+  Result<SloStatus> frame(const config::SloConfig& slo, const Instance& inst, int64_t at) const;
   const Source& source_;
 };
 

@@ -99,17 +99,7 @@ std::optional<std::pair<std::string, std::string>> parse_header(ErrorSink& error
   Fields f(errors, item, {"name", "value", "value_env", "value_file"},
            "secret values come from value_env or value_file");
   std::pair<std::string, std::string> header;
-  if (const Item* name = f.require("name")) {
-    if (auto text = read_scalar(errors, *name, "a header name")) {
-      if (text->empty()) {
-        errors.add(name->mark(), name->msg("must not be empty"));
-      } else if (!is_header_name(*text)) {
-        errors.add(name->mark(), name->msg("not a valid header name (letters, digits and !#$%&'*+-.^_`|~, "
-                                           "no spaces or ':'); the value goes in value, value_env or value_file"));
-      }
-      header.first = *text;
-    }
-  }
+  header.first = read_header_name(errors, f, "value, value_env or value_file");
   const Item* value = f.get("value");
   const Item* env = f.get("value_env");
   const Item* file = f.get("value_file");

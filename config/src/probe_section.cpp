@@ -121,6 +121,20 @@ void parse_method(ErrorSink& errors, const Item& item, HttpProbeConfig& out) {
 }  // namespace
 
 // RFC 9110 token characters.
+std::string read_header_name(ErrorSink& errors, Fields& f, std::string_view value_keys) {
+  const Item* name = f.require("name");
+  if (!name) return {};
+  auto text = read_scalar(errors, *name, "a header name");
+  if (!text) return {};
+  if (text->empty()) {
+    errors.add(name->mark(), name->msg("must not be empty"));
+  } else if (!is_header_name(*text)) {
+    errors.add(name->mark(), name->msg("not a valid header name (letters, digits and !#$%&'*+-.^_`|~, "
+                                       "no spaces or ':'); the value goes in " + std::string(value_keys)));
+  }
+  return *text;
+}
+
 bool is_header_name(std::string_view s) {
   static constexpr std::string_view kSpecial = "!#$%&'*+-.^_`|~";
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
@@ -145,17 +159,7 @@ std::optional<std::pair<std::string, std::string>> parse_header(ErrorSink& error
   const size_t errors_before = errors.size();
   Fields f(errors, item, {"name", "value", "value_env"}, "secret values come from value_env");
   std::pair<std::string, std::string> header;
-  if (const Item* name = f.require("name")) {
-    if (auto text = read_scalar(errors, *name, "a header name")) {
-      if (text->empty()) {
-        errors.add(name->mark(), name->msg("must not be empty"));
-      } else if (!is_header_name(*text)) {
-        errors.add(name->mark(), name->msg("not a valid header name (letters, digits and !#$%&'*+-.^_`|~, "
-                                           "no spaces or ':'); the value goes in value or value_env"));
-      }
-      header.first = *text;
-    }
-  }
+  header.first = read_header_name(errors, f, "value or value_env");
   const Item* value = f.get("value");
   const Item* env = f.get("value_env");
   if (value && env) {

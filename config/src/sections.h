@@ -75,6 +75,9 @@ std::string check_http_url(std::string& url, bool& shown);
 
 // RFC 9110 token characters: a valid HTTP header name.
 bool is_header_name(std::string_view s);
+// The `name` of a header item ({name, value...}): required, non-empty, a valid header name;
+// `value_keys` names where the value goes, for the message ("value or value_env").
+std::string read_header_name(ErrorSink& errors, Fields& f, std::string_view value_keys);
 
 // The value of the environment variable named by `item`; nullopt after an error that names
 // the variable (unset, empty, or not a variable name), never its value.

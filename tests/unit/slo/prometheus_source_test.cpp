@@ -367,3 +367,42 @@ slos:
     return b.find(R"(job=~"a|b\\.v2")") != std::string::npos;
   }));
 }
+
+TEST_CASE("a large shape is read in chunks that keep each query under VictoriaMetrics' 16 KiB limit") {
+  testing::LoopbackHttpServer http_server;
+  std::atomic<int> instant{0};
+  std::atomic<size_t> longest{0};
+  http_server.server().Post("/api/v1/query", [&](const httplib::Request& req, httplib::Response& res) {
+    ++instant;
+    const size_t n = req.get_param_value("query").size();
+    for (size_t cur = longest; n > cur && !longest.compare_exchange_weak(cur, n);) {
+    }
+    res.set_content(R"({"status":"success","data":{"resultType":"vector","result":[]}})", "application/json");
+  });
+  http_server.server().Post("/api/v1/query_range", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"status":"success","data":{"resultType":"matrix","result":[]}})", "application/json");
+  });
+  http_server.start();
+  std::string yaml = "datasources: [{name: prom, url: \"" + http_server.url("") + "\", timeout: 2s}]\nservices:\n";
+  std::string slos = "slos:\n";
+  for (int i = 0; i < 120; ++i) {
+    const std::string s = "service-number-" + std::to_string(i);
+    yaml += "  - {name: " + s + "}\n";
+    slos += "  - {name: " + s + "-availability, service: " + s + ", source: prom, objective: 99%, window: 30d, "
+            "sli: {kind: availability, prometheus: {bad: 'http_requests_total{job=\"" + s +
+            "\",code=~\"5..\"}', total: 'http_requests_total{job=\"" + s + "\"}'}}}\n";
+  }
+  auto loaded = config::load_config_text(yaml + slos);
+  INFO((loaded.errors.empty() ? "" : loaded.errors[0].to_string()));
+  REQUIRE(loaded.ok());
+  const int64_t at = 1'800'000'000 + 120;  // off the 5m grid: every window has a head piece
+  ManualClock clock(at * 1000);
+  auto http = net::make_curl_sender();
+  slo::PrometheusSource src(loaded.config->datasources[0], *http, clock);
+  slo::Engine engine(src);
+  auto all = engine.evaluate_all(*loaded.config, static_cast<double>(at));
+  for (const auto& r : all) REQUIRE(r.ok());
+  CHECK(longest < 16384);
+  CHECK(instant > 1);
+  CHECK(instant < 30);  // chunks of the shape, not one per SLO
+}

@@ -84,11 +84,12 @@ class Receiver {
   }
 
  private:
-  LoopbackHttpServer http_;
   std::mutex mu_;
   Answer fallback_;
   std::deque<Answer> script_;
   std::vector<Captured> seen_;
+  // Last: destroyed first, so no handler thread is left running when the members above go.
+  LoopbackHttpServer http_;
 };
 
 inline constexpr int64_t kNowMs = 1767225600000;  // 2026-01-01T00:00:00Z

@@ -10,6 +10,7 @@
 #   bench/remote_write.sh [RUNS=5] [REQUESTS=4800] [CONNECTIONS=2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 runs="${1:-5}"; requests="${2:-4800}"; conns="${3:-2}"
 sg_port=18490; vm_port=18491
 
@@ -23,20 +24,10 @@ bench=build-release/bench/remote_write_bench
 
 work=$(mktemp -d)
 sg_pid=; vm_pid=
-stop() {  # stop <pid>: TERM, then KILL after 20 s
-  local pid=$1
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() { stop "$sg_pid"; stop "$vm_pid"; rm -rf "$work"; }
 trap cleanup EXIT
 
-for port in $sg_port $vm_port; do
-  if curl -s -o /dev/null "127.0.0.1:$port/"; then echo "port $port is in use" >&2; exit 1; fi
-done
+ports_free $sg_port $vm_port
 
 # The stream: 24,000 series, 2,000 samples per request, one scrape round per 15 s. It starts
 # 2 h ago, or earlier when it is longer than that, so it ends in the past.

@@ -10,6 +10,7 @@
 #   bench/source_round.sh [SLOS=1000] [DAYS=30] [CYCLES=3] [INTERVAL=60]     (SKIP_BUILD=1: no rebuild)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 slos="${1:-1000}"; days="${2:-30}"; cycles="${3:-3}"; interval="${4:-60}"
 vm_port=18495; prom_port=18496
 rule_rounds=3  # rule-group iterations to wait for before reading their durations
@@ -27,20 +28,10 @@ bench=build-release/bench/source_round_bench
 
 work=$(mktemp -d)
 vm_pid=; prom_pid=
-stop() {  # stop <pid>: TERM, then KILL after 20 s
-  local pid=$1
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() { stop "$vm_pid"; stop "$prom_pid"; rm -rf "$work"; }
 trap cleanup EXIT
 
-for port in $vm_port $prom_port; do
-  if curl -s -o /dev/null "127.0.0.1:$port/"; then echo "port $port is in use" >&2; exit 1; fi
-done
+ports_free $vm_port $prom_port
 
 wait_ready() {  # wait_ready <name> <pid> <url> [seconds=60]
   local name=$1 pid=$2 url=$3 deadline=$(( $(date +%s) + ${4:-60} ))

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "prometheus_api.h"
+#include "time_grid.h"
 #include "sloguard/net/http_sender.h"
 #include "sloguard/slo/engine.h"
 
@@ -16,11 +17,9 @@ using detail::PromApi;
 using detail::PromSeries;
 
 constexpr int64_t kMaxPointsPerRange = 10000;
-constexpr size_t kMaxQueryBytes = 12000;  // a merged edge query stays under this  // Prometheus refuses more than 11,000 per series
+// Prometheus refuses range queries of more than 11,000 points per series.
+constexpr size_t kMaxQueryBytes = 12000;  // a merged edge query stays under this
 constexpr int64_t kEvictUnusedMs = 6 * 3600 * 1000LL;
-
-int64_t floor_to(int64_t t, int64_t step) { return t >= 0 ? t / step * step : -((-t + step - 1) / step) * step; }
-int64_t ceil_to(int64_t t, int64_t step) { return -floor_to(-t, step); }
 
 bool is_selector(const std::string& q) { return q.find("{{window}}") == std::string::npos; }
 
@@ -192,6 +191,9 @@ double rows_value(const Rows& rows, const std::string& group, bool grouped, size
 struct ReadMemo {
   std::map<std::string, std::map<int64_t, std::vector<Rows>>> windows;
 };
+// The open ReadScopes of this thread, and their memo (made on the first datasource read, so
+// an SLO of the embedded store costs no allocation).
+thread_local int t_scopes = 0;
 thread_local ReadMemo* t_memo = nullptr;
 
 std::string read_key(const std::string& ds, int64_t at, int64_t step, const std::vector<std::string>& by,
@@ -310,14 +312,10 @@ std::optional<std::string> alternative_of(const std::string& quoted) {
 
 }  // namespace
 
-ReadScope::ReadScope() {
-  if (!t_memo) {
-    t_memo = new ReadMemo();
-    outermost_ = true;
-  }
-}
+ReadScope::ReadScope() { outermost_ = t_scopes++ == 0; }
 
 ReadScope::~ReadScope() {
+  --t_scopes;
   if (outermost_) {
     delete t_memo;
     t_memo = nullptr;
@@ -515,7 +513,8 @@ struct PrometheusSource::Impl {
       return out;
     }
     auto read = read_window_sums(queries, by, step, at, windows);
-    if (read.ok() && t_memo) {
+    if (read.ok() && t_scopes > 0) {
+      if (!t_memo) t_memo = new ReadMemo();
       auto& slot = t_memo->windows[memo_key];
       for (size_t i = 0; i < windows.size(); ++i) {
         std::vector<Rows> per_query;

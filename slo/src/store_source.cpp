@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sloguard/slo/source.h"
+#include "time_grid.h"
 
 namespace sloguard::slo {
 namespace {
@@ -12,8 +13,6 @@ constexpr int64_t kMinute = 60;
 constexpr int64_t kHour = 3600;
 constexpr int64_t kDay = 86400;
 
-int64_t floor_to(int64_t t, int64_t step) { return t >= 0 ? t / step * step : -((-t + step - 1) / step) * step; }
-int64_t ceil_to(int64_t t, int64_t step) { return -floor_to(-t, step); }
 
 // Counts of the buckets of one series over [from, to), one slot per bucket.
 class BucketCounts {

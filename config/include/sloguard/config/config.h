@@ -19,9 +19,10 @@
 
 namespace sloguard::config {
 
-enum class Role { kRead, kIngest, kAdmin };
+enum class Role { kRead, kIngest, kRollback, kAdmin };
 
-// "read", "ingest", "admin": the names used in the config file.
+// "read", "ingest", "rollback", "admin": the names used in the config file. `rollback` is
+// needed for anything that can call a rollback hook (POST /api/v1/alertmanager).
 std::string_view role_name(Role r);
 
 struct AuthToken {

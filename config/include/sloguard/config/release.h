@@ -42,11 +42,41 @@ struct GateConfig {
   OnSourceError on_source_error = OnSourceError::kUndecided;  // Default: undecided
 };
 
-// Post-deploy verification: after `period`, the release's traffic is compared with its
-// baseline. A release with fewer than min_requests events in the period is inconclusive.
+// What a continuous verification rule measures on the release's traffic.
+enum class VerificationMetric {
+  kErrorRatio,     // errors / requests over the window; breached when > max (a ratio)
+  kP95Ratio,       // p95 / the baseline's p95 over the window; breached when > max (a factor)
+  kP95,            // p95 in milliseconds over the window; breached when > max (ms)
+  kProbeFailures,  // the service's probes failing `consecutive_failures` times in a row after the deploy
+};
+
+// One rule checked every evaluation round of the verification period (Flagger's and Argo
+// Rollouts' analysis metrics). A window-based rule is checked once the period has covered
+// its window ([at - window, at), `at` the current minute); each minute in which it is breached
+// counts one failure, and the rule fails the release at failures_allowed + 1 failures.
+struct VerificationRule {
+  std::string name;                                     // unique in the list; shown in the API
+  VerificationMetric metric = VerificationMetric::kErrorRatio;
+  double max = 0;                                       // see VerificationMetric
+  int64_t window_ms = 60000;                            // Default: 1m (>= 1m, whole minutes)
+  uint64_t min_requests = 20;                           // Default: 20 release requests in the window
+  int failures_allowed = 0;                             // Default: 0 (the first breached minute fails)
+  int consecutive_failures = 5;                         // probe_failures only. Default: 5
+};
+
+// The runbook's rules: error ratio > 10% over 1m, > 5% over 5m, > 2% over 15m; p95 > 2x the
+// baseline over 5m, > 5x over 1m; the service's probes failing 5 times in a row.
+std::vector<VerificationRule> default_verification_rules();
+const char* verification_metric_name(VerificationMetric m);  // "error_ratio", "p95_ratio", "p95", "probe_failures"
+
+// Post-deploy verification: every round of `period`, `rules` are checked on the release's
+// traffic and the first rule that fails fails the release (and queues its rollback). At the
+// end of the period the whole period's traffic is compared with the baseline (the fields
+// below); a release with fewer than min_requests events in the period is inconclusive.
 struct VerificationConfig {
   bool enabled = true;             // Default: true
-  int64_t period_ms = 30 * 60000;  // Default: 30m
+  int64_t period_ms = 30 * 60000;  // Default: 30m (a deployment's stages, when it has any, set its own)
+  std::vector<VerificationRule> rules = default_verification_rules();  // Default: the runbook's; [] = off
   uint64_t min_requests = 100;     // Default: 100
   double max_error_ratio = 0.05;   // Default: 5%; absolute limit on 5xx / events
   double max_error_ratio_factor = 2;  // Default: 2 (x baseline; 0 = rule off)
@@ -94,8 +124,11 @@ struct HookConfig {
   std::string event_type;             // repository_dispatch
   std::map<std::string, std::string> client_payload;  // extra string fields
 
-  // exec: argv[0] is an absolute path or a name looked up in PATH; no shell.
-  std::vector<std::string> argv;      // each element may hold placeholders
+  // exec: argv[0] is an absolute path or a name looked up in PATH; no shell. The request's
+  // values reach the command as SLOGUARD_* environment variables. A placeholder such as
+  // {version} is allowed only as a whole argument after a "--" argument (the loader refuses
+  // it anywhere else), so a value can never become an option or part of one.
+  std::vector<std::string> argv;
   std::vector<std::string> env_allow; // variables passed from sloguard's environment. Default: PATH, HOME
   size_t max_output_bytes = 65536;    // Default: 64 KiB kept of stdout+stderr
 };
@@ -123,6 +156,9 @@ struct ReleaseConfig {
   std::vector<HookConfig> hooks;
   std::vector<ServiceRelease> services;
   std::vector<AlertmanagerRoute> alertmanager;
+  // Threads that run rollback jobs, off the evaluator and HTTP threads; a hook that hangs ties
+  // up one of them up to its timeout. Default: 2 (1..16)
+  int hook_workers = 2;
   // Notifiers (names in the top-level `notifiers:`) told of verification verdicts and of the
   // final result of each rollback hook run. Failed and inconclusive verdicts and every hook
   // result are always sent; passed verdicts only when notify_passed. Default: none

@@ -9,6 +9,7 @@ std::string_view role_name(Role r) {
   switch (r) {
     case Role::kRead: return "read";
     case Role::kIngest: return "ingest";
+    case Role::kRollback: return "rollback";
     case Role::kAdmin: return "admin";
   }
   return "unknown";
@@ -16,6 +17,39 @@ std::string_view role_name(Role r) {
 
 bool AuthToken::has_role(Role r) const {
   return std::find(roles.begin(), roles.end(), r) != roles.end();
+}
+
+std::vector<VerificationRule> default_verification_rules() {
+  auto rule = [](const char* name, VerificationMetric metric, double max, int64_t window_min) {
+    VerificationRule r;
+    r.name = name;
+    r.metric = metric;
+    r.max = max;
+    r.window_ms = window_min * 60000;
+    return r;
+  };
+  VerificationRule probes;
+  probes.name = "probes";
+  probes.metric = VerificationMetric::kProbeFailures;
+  probes.consecutive_failures = 5;
+  return {
+      rule("error-ratio-1m", VerificationMetric::kErrorRatio, 0.10, 1),
+      rule("error-ratio-5m", VerificationMetric::kErrorRatio, 0.05, 5),
+      rule("error-ratio-15m", VerificationMetric::kErrorRatio, 0.02, 15),
+      rule("p95-5m", VerificationMetric::kP95Ratio, 2, 5),
+      rule("p95-1m", VerificationMetric::kP95Ratio, 5, 1),
+      probes,
+  };
+}
+
+const char* verification_metric_name(VerificationMetric m) {
+  switch (m) {
+    case VerificationMetric::kErrorRatio: return "error_ratio";
+    case VerificationMetric::kP95Ratio: return "p95_ratio";
+    case VerificationMetric::kP95: return "p95";
+    case VerificationMetric::kProbeFailures: return "probe_failures";
+  }
+  return "error_ratio";
 }
 
 // The team's runbook: remaining > 75% normal; 50-75% review; 25-50% feature freeze;

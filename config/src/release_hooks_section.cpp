@@ -1,7 +1,7 @@
 // `release.hooks:` — rollback hooks of kind webhook, github and exec. Secrets (webhook URL and
 // signing secret, GitHub token) come from *_env or *_file and never appear in an error.
 #include <algorithm>
-#include <cmath>
+#include <cctype>
 
 #include "release_fields.h"
 #include "sections.h"
@@ -44,17 +44,6 @@ std::string read_secret(ErrorSink& errors, const Item& item, const Fields& f, co
   }
   if (!v) failed = true;
   return v.value_or("");
-}
-
-std::optional<int> read_count(ErrorSink& errors, const Item& item, int min, int max) {
-  const std::string what = "a whole number " + std::to_string(min) + ".." + std::to_string(max);
-  auto v = read_number(errors, item, min, max, what);
-  if (!v) return std::nullopt;
-  if (*v != std::floor(*v)) {
-    errors.add(item.mark(), item.msg("expected " + what));
-    return std::nullopt;
-  }
-  return static_cast<int>(*v);
 }
 
 void read_string_map(ErrorSink& errors, const Item& item, std::map<std::string, std::string>& out) {
@@ -128,6 +117,57 @@ void parse_github(ErrorSink& errors, const Item& item, const Fields& f, HookConf
   }
 }
 
+// The request's values, as written in github inputs and (after "--") in exec argv.
+constexpr std::string_view kPlaceholders[] = {"{service}",       "{version}", "{previous_version}",
+                                              "{deployment_id}", "{environment}", "{reason}",
+                                              "{trigger}",       "{alert}"};
+
+// "{previous_version}" -> "SLOGUARD_PREVIOUS_VERSION".
+std::string env_name(std::string_view placeholder) {
+  std::string out = "SLOGUARD_";
+  for (char c : placeholder.substr(1, placeholder.size() - 2)) {
+    out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+// A placeholder in exec argv only as a whole argument after a "--" argument: anywhere else
+// a value (from a deploy request or an alert) could become an option of the command or part
+// of one. argv[0] is the program, never the "--".
+void check_argv_placeholders(ErrorSink& errors, const Item& argv, const std::vector<std::string>& args,
+                             bool& failed) {
+  bool after_dashes = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (i > 0 && a == "--") {
+      after_dashes = true;
+      continue;
+    }
+    std::string_view found;
+    size_t first = std::string::npos;
+    for (std::string_view p : kPlaceholders) {
+      size_t at = a.find(p);
+      if (at < first) {
+        first = at;
+        found = p;
+      }
+    }
+    if (found.empty()) continue;
+    const bool whole = a == found;
+    if (whole && after_dashes) continue;
+    Item e = argv.element(i, argv.node[i]);
+    std::string m = "argument " + std::to_string(i) + " has the placeholder " + std::string(found) +
+                    (whole ? " before any \"--\" argument" : " inside a larger argument") +
+                    ", where its value could become an option or part of one; use the " + env_name(found) +
+                    " environment variable (exec hooks get SLOGUARD_SERVICE, SLOGUARD_VERSION, "
+                    "SLOGUARD_PREVIOUS_VERSION, SLOGUARD_DEPLOYMENT_ID, SLOGUARD_ENVIRONMENT, SLOGUARD_REASON, "
+                    "SLOGUARD_TRIGGER, SLOGUARD_ALERT, SLOGUARD_IDEMPOTENCY_KEY), or pass it as a whole argument "
+                    "after \"--\"";
+    errors.add(e.mark(), e.msg(m));
+    failed = true;
+  }
+}
+
 void parse_exec(ErrorSink& errors, const Fields& f, HookConfig& h, bool& failed) {
   if (const Item* argv = f.require("argv")) {
     if (auto list = read_string_list(errors, *argv, "arguments")) {
@@ -135,6 +175,7 @@ void parse_exec(ErrorSink& errors, const Fields& f, HookConfig& h, bool& failed)
         errors.add(argv->mark(), argv->msg("must start with the program to run"));
         failed = true;
       }
+      check_argv_placeholders(errors, *argv, *list, failed);
       h.argv = *list;
     } else {
       failed = true;

@@ -73,6 +73,11 @@ bool split_host_port(std::string_view text, std::string& host, int& port);
 // (an '@' anywhere: it may hold credentials). Shared by probes and datasources.
 std::string check_http_url(std::string& url, bool& shown);
 
+// "500ms", "1.5s", "250us", "1m30s": one or more <decimal><unit>, units largest first (h, m,
+// s, ms, us; also µs and μs, the micro sign and the Greek mu). Returns microseconds, not yet
+// rounded; nullopt when the text is not of that form (sli_section.cpp).
+std::optional<double> parse_latency_us(std::string_view text);
+
 // RFC 9110 token characters: a valid HTTP header name.
 bool is_header_name(std::string_view s);
 // The `name` of a header item ({name, value...}): required, non-empty, a valid header name;

@@ -50,13 +50,14 @@ bool is_env_name(std::string_view s) {
   });
 }
 
-const std::vector<std::string_view> kRoleNames = {"read", "ingest", "admin"};
+const std::vector<std::string_view> kRoleNames = {"read", "ingest", "rollback", "admin"};
 
 std::optional<Role> parse_role(ErrorSink& errors, const Item& item) {
-  auto text = read_scalar(errors, item, "a role (read, ingest or admin)");
+  auto text = read_scalar(errors, item, "a role (read, ingest, rollback or admin)");
   if (!text) return std::nullopt;
   if (*text == "read") return Role::kRead;
   if (*text == "ingest") return Role::kIngest;
+  if (*text == "rollback") return Role::kRollback;
   if (*text == "admin") return Role::kAdmin;
   std::string m = "unknown role \"" + *text + "\"";
   std::string_view suggestion = closest_match(*text, kRoleNames);
@@ -132,7 +133,7 @@ ParsedToken parse_token(ErrorSink& errors, const Item& item) {
   if (const Item* roles = f.require("roles")) {
     if (expect_list(errors, *roles, "a list of roles like [read, ingest]")) {
       if (roles->node.size() == 0) {
-        errors.add(roles->mark(), roles->msg("must list at least one role (read, ingest, admin)"));
+        errors.add(roles->mark(), roles->msg("must list at least one role (read, ingest, rollback, admin)"));
       }
       for (size_t i = 0; i < roles->node.size(); ++i) {
         auto role = parse_role(errors, roles->element(i, roles->node[i]));

@@ -65,9 +65,8 @@ void parse_bad_status(ErrorSink& errors, const Item& bad, StatusMatcher& out) {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// "500ms", "1.5s", "250us", "1m30s": one or more <decimal><unit>, units largest first (h, m,
-// s, ms, us; also µs and μs, the micro sign and the Greek mu). Returns microseconds, not yet
-// rounded; nullopt when the text is not of that form.
+}  // namespace
+
 std::optional<double> parse_latency_us(std::string_view text) {
   struct Unit {
     std::string_view name;
@@ -100,6 +99,8 @@ std::optional<double> parse_latency_us(std::string_view text) {
   }
   return total;
 }
+
+namespace {
 
 // A latency in whole microseconds, rounded to the nearest (finer precision is not kept),
 // at least 1us and at most 1h. nullopt after reporting.

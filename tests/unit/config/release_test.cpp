@@ -29,7 +29,7 @@ release:
       owner: acme
       repo: shop
       workflow_dispatch: {workflow: rollback.yml, ref: main, inputs: {version: "{previous_version}"}}
-    - {name: undo, kind: exec, argv: [kubectl, rollout, undo, "deployment/{service}"], timeout: 2m, env_allow: [KUBECONFIG]}
+    - {name: undo, kind: exec, argv: [kubectl, rollout, undo, deployment, --, "{service}"], timeout: 2m, env_allow: [KUBECONFIG]}
   services:
     - {name: search, verification: {period: 5m}, hooks: [undo]}
   alertmanager:
@@ -57,6 +57,7 @@ release:
   CHECK(rel.hooks[1].api_url == "https://api.github.com");
   CHECK(rel.hooks[2].timeout_ms == 120000);
   CHECK(rel.hooks[2].env_allow == std::vector<std::string>{"KUBECONFIG"});
+  CHECK(rel.hooks[2].argv == std::vector<std::string>{"kubectl", "rollout", "undo", "deployment", "--", "{service}"});
   CHECK(rel.verification_for("search").period_ms == 5 * 60000);
   CHECK(rel.verification_for("search").max_error_ratio == Approx(0.02));  // inherited
   CHECK(rel.hooks_for("search") == std::vector<std::string>{"undo"});

@@ -318,7 +318,7 @@ TEST_CASE("token errors: secret source, roles, unset variables, unreadable files
                    "server.auth.tokens[2].roles[0]: unknown role \"raed\"; did you mean \"read\"?");
   require_error_at(
       r, 12, 23,
-      "server.auth.tokens[2].roles[1]: unknown role \"superuser\"; expected one of: read, ingest, admin");
+      "server.auth.tokens[2].roles[1]: unknown role \"superuser\"; expected one of: read, ingest, rollback, admin");
   require_error_at(r, 15, 16, "server.auth.tokens[3].roles: must list at least one role");
   require_error_at(
       r, 17, 20, "server.auth.tokens[4].token_env: environment variable SLOGUARD_TEST_UNSET_VAR is not set");

@@ -296,6 +296,12 @@ Result<std::vector<Transition>> AlertEngine::evaluate(const config::Config& cfg,
     }
   }
 
+  // The rollback jobs a firing tier decides go into the same batch as the state that fired it.
+  if (listener) {
+    for (const auto& [a, tier] : fired_hooks) {
+      for (auto& w : listener(a, *tier)) writes.push_back(std::move(w));
+    }
+  }
   Status written = store_ ? store_->write_state(writes) : Status::OK();
   if (outbox) outbox->commit_prepared(written.ok());
   if (!written.ok()) return written;  // states_ unchanged: the next round tries again
@@ -308,9 +314,7 @@ Result<std::vector<Transition>> AlertEngine::evaluate(const config::Config& cfg,
               {{"slo", t.alert.slo}, {"group", t.alert.group}, {"tier", t.alert.tier},
                {"long_burn_rate", fmt_rate(t.alert.long_burn_rate)}, {"short_burn_rate", fmt_rate(t.alert.short_burn_rate)}});
   }
-  if (listener) {
-    for (const auto& [a, tier] : fired_hooks) listener(a, *tier);
-  }
+
   return transitions;
 }
 

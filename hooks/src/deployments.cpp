@@ -1,6 +1,7 @@
 #include "sloguard/hooks/deployments.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -16,6 +17,9 @@ constexpr std::string_view kDeployPrefix = "deploy/";
 constexpr std::string_view kVerifyPrefix = "verify/";
 constexpr size_t kMaxField = 256;
 constexpr size_t kMaxUrl = 2048;
+constexpr size_t kMaxLabel = 128;
+constexpr size_t kMaxStages = 20;
+constexpr std::string_view kProgressPrefix = "vprog/";
 
 Status field_error(const std::string& field, const std::string& what) {
   return Status::InvalidArgument(field + ": " + what);
@@ -38,6 +42,62 @@ Result<std::string> string_field(const json& body, const std::string& name, size
   return v;
 }
 
+// A value that reaches hooks, payloads and logs: a conservative set, never an option.
+Status check_label_value(const std::string& field, const std::string& v) {
+  if (v.size() > kMaxLabel) return field_error(field, "longer than " + std::to_string(kMaxLabel) + " characters");
+  if (!v.empty() && v.front() == '-') return field_error(field, "must not start with '-'");
+  for (unsigned char c : v) {
+    if (!(std::isalnum(c) || c == '.' || c == '_' || c == '+' || c == ':' || c == '@' || c == '/' || c == '-')) {
+      return field_error(field, "may hold only letters, digits and . _ + : @ / - (got \"" +
+                                    std::string(1, static_cast<char>(std::isprint(c) ? c : '?')) + "\")");
+    }
+  }
+  return Status::OK();
+}
+
+Result<std::vector<Stage>> parse_stages(const json& body) {
+  std::vector<Stage> out;
+  auto it = body.find("stages");
+  if (it == body.end() || it->is_null()) return out;
+  if (!it->is_array()) return field_error("stages", "expected a list like [{\"weight\": 5, \"duration\": \"5m\"}]");
+  if (it->size() > kMaxStages) return field_error("stages", "at most " + std::to_string(kMaxStages) + " stages");
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& st = (*it)[i];
+    const std::string at = "stages[" + std::to_string(i) + "]";
+    if (!st.is_object()) return field_error(at, "expected {\"weight\": 5, \"duration\": \"5m\"}");
+    for (auto f = st.begin(); f != st.end(); ++f) {
+      if (f.key() != "weight" && f.key() != "duration") {
+        return field_error(at + "." + f.key(), "unknown field; expected weight, duration");
+      }
+    }
+    Stage stage;
+    auto w = st.find("weight");
+    if (w == st.end() || !w->is_number_integer() || w->get<int64_t>() < 1 || w->get<int64_t>() > 100) {
+      return field_error(at + ".weight", "required, a whole percent 1..100");
+    }
+    stage.weight = w->get<int>();
+    auto d = st.find("duration");
+    if (d == st.end()) return field_error(at + ".duration", "required, e.g. \"5m\"");
+    if (d->is_string()) {
+      auto ms = parse_duration_ms(d->get<std::string>());
+      if (!ms.ok()) return field_error(at + ".duration", ms.status().message());
+      stage.duration_ms = *ms;
+    } else if (d->is_number_integer()) {
+      stage.duration_ms = d->get<int64_t>() * 1000;
+    } else {
+      return field_error(at + ".duration", "expected a duration like \"5m\" or whole seconds");
+    }
+    if (stage.duration_ms < 60000 || stage.duration_ms % 60000 != 0 || stage.duration_ms > 7 * 86400000LL) {
+      return field_error(at + ".duration", "must be whole minutes between 1m and 7d");
+    }
+    if (!out.empty() && stage.weight < out.back().weight) {
+      return field_error(at + ".weight", "must not be below the previous stage's weight");
+    }
+    out.push_back(stage);
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<DeploymentRequest> parse_deployment_request(const config::Config& cfg, std::string_view body_text) {
@@ -45,11 +105,12 @@ Result<DeploymentRequest> parse_deployment_request(const config::Config& cfg, st
   if (body.is_discarded() || !body.is_object()) {
     return Status::InvalidArgument("body: expected a JSON object like {\"service\": \"checkout\", \"version\": \"v2\"}");
   }
-  static const char* kKnown[] = {"service", "version", "previous_version", "environment", "started_at", "url"};
+  static const char* kKnown[] = {"service", "version", "previous_version", "environment", "started_at", "url",
+                                 "stages"};
   for (auto it = body.begin(); it != body.end(); ++it) {
     if (std::none_of(std::begin(kKnown), std::end(kKnown), [&](const char* k) { return it.key() == k; })) {
       return field_error(it.key(), "unknown field; expected service, version, previous_version, environment, "
-                                   "started_at, url");
+                                   "started_at, url, stages");
     }
   }
   DeploymentRequest req;
@@ -60,15 +121,21 @@ Result<DeploymentRequest> parse_deployment_request(const config::Config& cfg, st
   auto version = string_field(body, "version", kMaxField, true);
   if (!version.ok()) return version.status();
   req.version = *version;
+  if (Status st = check_label_value("version", req.version); !st.ok()) return st;
   auto previous = string_field(body, "previous_version", kMaxField, false);
   if (!previous.ok()) return previous.status();
   req.previous_version = *previous;
+  if (Status st = check_label_value("previous_version", req.previous_version); !st.ok()) return st;
   if (!req.previous_version.empty() && req.previous_version == req.version) {
     return field_error("previous_version", "must differ from version");
   }
   auto env = string_field(body, "environment", kMaxField, false);
   if (!env.ok()) return env.status();
   req.environment = *env;
+  if (Status st = check_label_value("environment", req.environment); !st.ok()) return st;
+  auto stages = parse_stages(body);
+  if (!stages.ok()) return stages.status();
+  req.stages = std::move(stages).value();
   auto url = string_field(body, "url", kMaxUrl, false);
   if (!url.ok()) return url.status();
   if (!url->empty() && url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
@@ -102,6 +169,7 @@ Result<Deployment> DeploymentStore::create(const DeploymentRequest& req) {
   d.previous_version = req.previous_version;
   d.environment = req.environment;
   d.url = req.url;
+  d.stages = req.stages;
   const int64_t now_ms = clock_.now_ms();
   d.created_at = now_ms / 1000;
   d.started_at = req.started_at.value_or(d.created_at);
@@ -190,6 +258,34 @@ Status DeploymentStore::save_verification(const std::string& id, const Verificat
   if (existing->has_value()) return Status::AlreadyExists("deployment " + id + " was judged already");
   return store_.put_state(key, detail::verification_record(v));
 }
+
+Status DeploymentStore::save_verdict(const std::string& id, const Verification& v, const VerificationProgress& p,
+                                     std::vector<store::Store::StateWrite> also) {
+  std::lock_guard<std::mutex> lock(create_mu_);
+  const std::string key = std::string(kVerifyPrefix) + id;
+  auto existing = store_.get_state(key);
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value()) return Status::AlreadyExists("deployment " + id + " was judged already");
+  also.push_back({key, detail::verification_record(v)});
+  also.push_back({std::string(kProgressPrefix) + id, detail::progress_record(p)});
+  return store_.write_state(also);
+}
+
+Status DeploymentStore::save_progress(const std::string& id, const VerificationProgress& p) {
+  return store_.put_state(std::string(kProgressPrefix) + id, detail::progress_record(p));
+}
+
+Result<std::optional<VerificationProgress>> DeploymentStore::progress(std::string_view id) const {
+  auto raw = store_.get_state(std::string(kProgressPrefix) + std::string(id));
+  if (!raw.ok()) return raw.status();
+  if (!raw->has_value()) return std::optional<VerificationProgress>();
+  auto p = detail::parse_progress_record(**raw);
+  if (!p.ok()) return p.status();
+  return std::optional<VerificationProgress>(std::move(p).value());
+}
+
+std::string to_json(const VerificationProgress& p) { return detail::progress_json(p).dump(); }
+std::string to_json_rule(const RuleCheck& c) { return detail::rule_check_json(c).dump(); }
 
 std::string to_json(const Deployment& d) { return detail::deployment_json(d).dump(); }
 std::string to_json(const Verification& v) { return detail::verification_json(v).dump(); }

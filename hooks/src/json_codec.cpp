@@ -1,5 +1,7 @@
 #include "json_codec.h"
 
+#include <algorithm>
+
 #include "sloguard/common/units.h"
 
 namespace sloguard::hooks::detail {
@@ -13,7 +15,10 @@ std::optional<double> opt_double(const json& j, const char* key) {
   if (it == j.end() || !it->is_number()) return std::nullopt;
   return it->get<double>();
 }
-std::string str(const json& j, const char* key) { return j.value(key, std::string()); }
+std::string str(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
 
 Measurement parse_measurement(const json& j) {
   Measurement m;
@@ -38,6 +43,7 @@ json measurement_json(const Measurement& m) {
 json verification_json(const Verification& v) {
   return {{"outcome", v.outcome},
           {"judged_at", v.judged_at},
+          {"failed_rule", v.failed_rule.empty() ? json(nullptr) : json(v.failed_rule)},
           {"baseline_kind", v.baseline_kind},
           {"release", measurement_json(v.release)},
           {"baseline", measurement_json(v.baseline)},
@@ -53,6 +59,9 @@ json deployment_json(const Deployment& d) {
             {"url", d.url},
             {"started_at", d.started_at},
             {"created_at", d.created_at}};
+  json stages = json::array();
+  for (const auto& st : d.stages) stages.push_back({{"weight", st.weight}, {"duration_s", st.duration_ms / 1000}});
+  j["stages"] = stages;
   j["verification"] = d.verification ? verification_json(*d.verification) : json(nullptr);
   j["status"] = d.verification ? d.verification->outcome : "verifying";
   return j;
@@ -73,7 +82,8 @@ json audit_json(const AuditEntry& e) {
           {"detail", e.detail},
           {"action", e.action},
           {"attempts", e.attempts},
-          {"output", e.output}};
+          {"output", e.output},
+          {"message_id", e.message_id}};
 }
 
 std::string deployment_record(const Deployment& d) {
@@ -95,6 +105,12 @@ Result<Deployment> parse_deployment_record(std::string_view text) {
   d.url = str(j, "url");
   d.started_at = j.value("started_at", int64_t{0});
   d.created_at = j.value("created_at", int64_t{0});
+  if (auto it = j.find("stages"); it != j.end() && it->is_array()) {
+    for (const json& st : *it) {
+      if (!st.is_object()) continue;
+      d.stages.push_back({st.value("weight", 0), st.value("duration_s", int64_t{0}) * 1000});
+    }
+  }
   return d;
 }
 
@@ -109,6 +125,7 @@ Result<Verification> parse_verification_record(std::string_view text) {
   v.outcome = str(j, "outcome");
   v.judged_at = j.value("judged_at", int64_t{0});
   v.baseline_kind = str(j, "baseline_kind");
+  v.failed_rule = str(j, "failed_rule");
   if (j.contains("release")) v.release = parse_measurement(j["release"]);
   if (j.contains("baseline")) v.baseline = parse_measurement(j["baseline"]);
   if (j.contains("reasons") && j["reasons"].is_array()) {
@@ -117,6 +134,66 @@ Result<Verification> parse_verification_record(std::string_view text) {
     }
   }
   return v;
+}
+
+json rule_check_json(const RuleCheck& r) {
+  return {{"name", r.name},
+          {"metric", r.metric},
+          {"window", r.window_ms > 0 ? json(format_duration_ms(r.window_ms)) : json(nullptr)},
+          {"max", r.max},
+          {"failures_allowed", r.failures_allowed},
+          {"state", r.state},
+          {"value", opt(r.value)},
+          {"requests", r.requests},
+          {"failures", r.failures},
+          {"last_failed_at", r.last_failed_at},
+          {"detail", r.detail}};
+}
+
+json progress_json(const VerificationProgress& p) {
+  json rules = json::array();
+  for (const auto& r : p.rules) rules.push_back(rule_check_json(r));
+  return {{"checked_at", p.checked_at},
+          {"rules", rules},
+          {"has_versions", p.has_versions},
+          {"baseline_p95_ms", opt(p.baseline_p95_ms)},
+          {"baseline_read", p.baseline_read},
+          {"error", p.error}};
+}
+
+std::string progress_record(const VerificationProgress& p) {
+  return progress_json(p).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<VerificationProgress> parse_progress_record(std::string_view text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Status::Corruption("verification progress is not a JSON object");
+  auto num = [](const json& o, const char* k) {
+    auto it = o.find(k);
+    return it != o.end() && it->is_number_integer() ? it->get<int64_t>() : int64_t{0};
+  };
+  VerificationProgress p;
+  p.checked_at = num(j, "checked_at");
+  p.has_versions = j.contains("has_versions") && j["has_versions"].is_boolean() && j["has_versions"].get<bool>();
+  p.baseline_p95_ms = opt_double(j, "baseline_p95_ms");
+  p.baseline_read = j.contains("baseline_read") && j["baseline_read"].is_boolean() && j["baseline_read"].get<bool>();
+  p.error = str(j, "error");
+  if (auto it = j.find("rules"); it != j.end() && it->is_array()) {
+    for (const json& r : *it) {
+      if (!r.is_object()) continue;
+      RuleCheck c;
+      c.name = str(r, "name");
+      c.metric = str(r, "metric");
+      c.state = str(r, "state");
+      c.value = opt_double(r, "value");
+      c.requests = static_cast<uint64_t>(std::max<int64_t>(0, num(r, "requests")));
+      c.failures = static_cast<int>(num(r, "failures"));
+      c.last_failed_at = num(r, "last_failed_at");
+      c.detail = str(r, "detail");
+      p.rules.push_back(std::move(c));
+    }
+  }
+  return p;
 }
 
 Result<AuditEntry> parse_audit_record(std::string_view text) {
@@ -137,6 +214,7 @@ Result<AuditEntry> parse_audit_record(std::string_view text) {
   e.action = str(j, "action");
   e.attempts = j.value("attempts", 0);
   e.output = str(j, "output");
+  e.message_id = str(j, "message_id");
   return e;
 }
 

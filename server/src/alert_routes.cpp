@@ -98,7 +98,8 @@ void Server::Impl::wire_alerting() {
     }
     return out;
   };
-  alerts.set_fire_listener([this](const alerting::AlertState& a, const config::AlertTier& tier) {
+  alerts.set_fire_listener([this](const alerting::AlertState& a,
+                                  const config::AlertTier& tier) -> std::vector<store::Store::StateWrite> {
     hooks::RollbackRequest req;
     req.service = a.service;
     req.trigger = "alert";
@@ -118,7 +119,12 @@ void Server::Impl::wire_alerting() {
     info.labels = a.labels();
     req.alert = info;
     req.hooks = tier.hooks;
-    rollbacks.trigger(*config(), req);
+    auto plan = rollbacks.plan(req);
+    if (!plan.ok()) {
+      log::error("planning a rollback failed", {{"slo", a.slo}, {"error", plan.status().to_string()}});
+      return {};
+    }
+    return std::move(plan->writes);  // written with the alert state; the round wakes the workers
   });
 }
 

@@ -113,6 +113,11 @@ Metrics::Metrics()
                          .Name("sloguard_notifications_total")
                          .Help("Notification delivery attempts, by notifier and result (delivered, retried, failed).")
                          .Register(*registry_)),
+      hook_runs_(prometheus::BuildCounter()
+                     .Name("sloguard_rollback_hook_runs_total")
+                     .Help("Rollback jobs finished, by service, hook and result (succeeded, failed, dry_run, "
+                           "skipped_cooldown, skipped_limit).")
+                     .Register(*registry_)),
       release_gate_allowed_(prometheus::BuildGauge()
                                 .Name("sloguard_release_gate_allowed")
                                 .Help("Release gate verdict per service: 1 allow, 0 deny (each evaluation round).")
@@ -319,6 +324,10 @@ void Metrics::publish_gates(const std::map<std::string, bool>& allowed_by_servic
   std::lock_guard<std::mutex> lock(gates_mu_);
   for (const auto& [service, allowed] : allowed_by_service) gates_.set({{"service", service}}, allowed ? 1 : 0);
   gates_.finish();
+}
+
+void Metrics::hook_result(const std::string& service, const std::string& hook, const std::string& result) {
+  hook_runs_.Add({{"service", service}, {"hook", hook}, {"result", result}}).Increment();
 }
 
 void Metrics::deployment_started(const std::string& service, const std::string& version,

@@ -67,6 +67,8 @@ class Metrics {
                       const std::map<std::string, size_t>& pending, const std::map<std::string, size_t>& dead);
   // One delivery attempt: result is "delivered", "retried" or "failed".
   void notification_attempt(const std::string& notifier, const char* result);
+  // A rollback job's final result (succeeded, failed, dry_run, skipped_cooldown, skipped_limit).
+  void hook_result(const std::string& service, const std::string& hook, const std::string& result);
 
   // One request to a datasource (any thread).
   void source_query(const slo::QueryEvent& e);
@@ -94,6 +96,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& probe_results_;
 
   prometheus::Family<prometheus::Counter>& notifications_;
+  prometheus::Family<prometheus::Counter>& hook_runs_;
   prometheus::Family<prometheus::Gauge>& release_gate_allowed_;
   prometheus::Family<prometheus::Gauge>& deployment_started_;
 

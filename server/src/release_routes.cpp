@@ -39,7 +39,87 @@ int64_t am_time(const json& alert, const char* key) {
   return t.ok() && *t > 0 ? static_cast<int64_t>(std::floor(*t)) : 0;
 }
 
+
 }  // namespace
+
+std::optional<Server::Impl::FoundDeployment> Server::Impl::find_deployment(const httplib::Request& req,
+                                                                           httplib::Response& res) {
+  std::string id(req.matches[1]);
+  if (id == "latest") {
+    const std::string service = req.get_param_value("service");
+    if (service.empty()) {
+      reply_error(res, 400, "service: required with the id \"latest\", e.g. ?service=checkout", {{"field", "service"}});
+      return std::nullopt;
+    }
+    auto list = deployments.list(service, 1);
+    if (!list.ok()) {
+      reply_error(res, 500, "reading deployments: " + list.status().message());
+      return std::nullopt;
+    }
+    if (list->empty()) {
+      reply_error(res, 404, "no deployment of service \"" + service + "\"", {{"field", "service"}});
+      return std::nullopt;
+    }
+    id = list->front().id;
+  }
+  auto d = deployments.get(id);
+  if (!d.ok()) {
+    reply_error(res, 500, "reading the deployment: " + d.status().message());
+    return std::nullopt;
+  }
+  if (!d->has_value()) {
+    reply_error(res, 404, "unknown deployment \"" + id + "\"");
+    return std::nullopt;
+  }
+  auto p = deployments.progress(id);
+  if (!p.ok()) {
+    reply_error(res, 500, "reading the verification progress: " + p.status().message());
+    return std::nullopt;
+  }
+  return FoundDeployment{std::move(**d), std::move(*p)};
+}
+
+json Server::Impl::analysis_json(const config::Config& cfg, const hooks::Deployment& d,
+                                 const std::optional<hooks::VerificationProgress>& progress,
+                                 std::optional<int> weight) const {
+  const int64_t now = clock.now_seconds();
+  const config::VerificationConfig& vc = cfg.release.verification_for(d.service);
+  hooks::Analysis a = hooks::analyze(d, vc, progress, now, weight);
+  json rules = json::array();
+  std::optional<std::string> failed_rule;
+  if (d.verification && !d.verification->failed_rule.empty()) failed_rule = d.verification->failed_rule;
+  if (progress) {
+    for (const auto& c : progress->rules) rules.push_back(json::parse(hooks::to_json_rule(c)));
+  }
+  json stages = json::array();
+  for (const auto& st : d.stages) stages.push_back({{"weight", st.weight}, {"duration_s", st.duration_ms / 1000}});
+  json body = {{"deployment_id", d.id},
+               {"service", d.service},
+               {"version", d.version},
+               {"previous_version", d.previous_version},
+               {"decision", a.decision},
+               {"ok", a.decision == "continue" || a.decision == "promote"},
+               {"phase", a.phase},
+               {"reasons", a.reasons},
+               {"stages", stages},
+               {"started_at", format_rfc3339(a.from)},
+               {"ends_at", format_rfc3339(a.to)},
+               {"time_left_s", std::max<int64_t>(0, a.to - now)},
+               {"rules", rules},
+               {"failed_rule", failed_rule ? json(*failed_rule) : json(nullptr)},
+               {"checked_at", progress && progress->checked_at > 0 ? json(format_rfc3339(progress->checked_at))
+                                                                   : json(nullptr)},
+               {"enabled", vc.enabled}};
+  if (a.stage) {
+    body["stage"] = {{"index", *a.stage},
+                     {"weight", d.stages[*a.stage].weight},
+                     {"started_at", format_rfc3339(a.stage_started_at)},
+                     {"ends_at", format_rfc3339(a.stage_ends_at)}};
+  } else {
+    body["stage"] = nullptr;
+  }
+  return body;
+}
 
 slo::GateDecision Server::Impl::decide_gate(const config::Config& cfg, const std::string& service,
                                             std::vector<slo::SloStatus> statuses, std::vector<std::string> slo_errors,
@@ -67,37 +147,56 @@ slo::GateDecision Server::Impl::decide_gate(const config::Config& cfg, const std
   return d;
 }
 
+hooks::RollbackRequest Server::Impl::verification_rollback(const config::Config& cfg, const hooks::Deployment& d,
+                                                           const hooks::Verification& v,
+                                                           const std::vector<slo::SloStatus>& statuses) const {
+  hooks::RollbackRequest req;
+  req.service = d.service;
+  req.trigger = "verification";
+  req.idempotency_key = "deploy/" + d.id;
+  req.deployment_id = d.id;
+  req.version = d.version;
+  req.previous_version = d.previous_version;
+  req.environment = d.environment;
+  req.reason = "verification of " + d.service + " " + d.version + " failed:";
+  for (const auto& r : v.reasons) req.reason += " " + r + ";";
+  if (!req.reason.empty() && req.reason.back() == ';') req.reason.pop_back();
+  for (const auto& s : statuses) {
+    if (s.service != d.service) continue;
+    if (!req.budget_remaining && s.budget.remaining_ratio) req.budget_remaining = s.budget.remaining_ratio;
+    for (const auto& w : s.burn_rates) {
+      if (w.burn_rate && !req.burn_rates.count(w.name)) req.burn_rates[w.name] = *w.burn_rate;
+    }
+  }
+  req.hooks = cfg.release.hooks_for(d.service);
+  return req;
+}
+
 void Server::Impl::release_round(const config::Config& cfg, const std::vector<slo::SloStatus>& statuses, double at) {
   const int64_t now = static_cast<int64_t>(std::floor(at));
-  hooks::verify_due(deployments, source, cfg, now, [&](const hooks::Deployment& d, const hooks::Verification& v) {
-    notify_verification(cfg, d, v);  // queued before the hooks run, so the verdict is sent first
-    if (v.outcome != "failed") return;
-    hooks::RollbackRequest req;
-    req.service = d.service;
-    req.trigger = "verification";
-    req.idempotency_key = "deploy/" + d.id;
-    req.deployment_id = d.id;
-    req.version = d.version;
-    req.previous_version = d.previous_version;
-    req.environment = d.environment;
-    req.reason = "verification of " + d.service + " " + d.version + " failed:";
-    for (const auto& r : v.reasons) req.reason += " " + r + ";";
-    if (!req.reason.empty() && req.reason.back() == ';') req.reason.pop_back();
-    for (const auto& s : statuses) {
-      if (s.service != d.service) continue;
-      if (!req.budget_remaining && s.budget.remaining_ratio) req.budget_remaining = s.budget.remaining_ratio;
-      for (const auto& w : s.burn_rates) {
-        if (w.burn_rate && !req.burn_rates.count(w.name)) req.burn_rates[w.name] = *w.burn_rate;
-      }
-    }
-    req.hooks = cfg.release.hooks_for(d.service);
+  auto planner = [&](const hooks::Deployment& d, const hooks::Verification& v) -> std::vector<store::Store::StateWrite> {
+    hooks::RollbackRequest req = verification_rollback(cfg, d, v, statuses);
     if (req.hooks.empty()) {
       log::warn("verification failed and no rollback hooks are configured", {{"deployment", d.id}});
-      return;
+      return {};
     }
-    rollbacks.trigger(cfg, req);
-  });
-  rollbacks.poll(cfg);
+    auto plan = rollbacks.plan(req);
+    if (!plan.ok()) {
+      log::error("planning a rollback failed", {{"deployment", d.id}, {"error", plan.status().to_string()}});
+      return {};
+    }
+    return std::move(plan->writes);
+  };
+  hooks::verify_round(
+      deployments, source, cfg, now,
+      [this](const std::string& service, int64_t since) { return probe_failure_streak(service, since); }, planner,
+      [&](const hooks::Deployment& d, const hooks::Verification& v) { notify_verification(cfg, d, v); });
+  // Jobs queued this round (by verdicts or by alert tiers) and retries that came due.
+  if (run_hook_workers) {
+    rollbacks.wake();
+  } else {
+    rollbacks.run_due(cfg);
+  }
   std::map<std::string, bool> gates;
   for (const auto& svc : cfg.services) {
     std::vector<slo::SloStatus> mine;
@@ -200,7 +299,7 @@ void Server::Impl::install_release_routes(const RouteFn& route) {
           log::info("deployment registered", {{"id", d->id}, {"service", d->service}, {"version", d->version}});
           json body = json::parse(hooks::to_json(*d));
           const auto& vc = cfg->release.verification_for(d->service);
-          body["verify_at"] = format_rfc3339(hooks::verification_start(*d) + vc.period_ms / 1000);
+          body["verify_at"] = format_rfc3339(hooks::verification_end(*d, vc));
           reply(res, 201, body);
         });
 
@@ -226,15 +325,55 @@ void Server::Impl::install_release_routes(const RouteFn& route) {
 
   route("GET", R"(/api/v1/deployments/([^/]+))", "/api/v1/deployments/{id}", Role::kRead,
         [this](const httplib::Request& req, httplib::Response& res) {
-          auto d = deployments.get(std::string(req.matches[1]));
-          if (!d.ok()) {
-            reply_error(res, 500, "reading the deployment: " + d.status().message());
-          } else if (!d->has_value()) {
-            reply_error(res, 404, "unknown deployment \"" + std::string(req.matches[1]) + "\"");
-          } else {
-            reply(res, 200, json::parse(hooks::to_json(**d)));
-          }
+          auto found = find_deployment(req, res);
+          if (!found) return;
+          auto cfg = config();
+          json body = json::parse(hooks::to_json(found->deployment));
+          body["analysis"] = analysis_json(*cfg, found->deployment, found->progress, std::nullopt);
+          reply(res, 200, body);
         });
+
+  // Argo Rollouts' web metric provider (GET) and Flagger's webhooks (POST: only the status
+  // code counts there). Read-only: asking never changes a verdict.
+  auto analysis = [this](const httplib::Request& req, httplib::Response& res, bool for_webhook) {
+    auto found = find_deployment(req, res);
+    if (!found) return;
+    std::optional<int> weight;
+    if (req.has_param("weight")) {
+      const std::string text = req.get_param_value("weight");
+      char* end = nullptr;
+      long w = std::strtol(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || w < 0 || w > 100) {
+        reply_error(res, 400, "weight: expected the canary's current weight, a whole percent 0..100",
+                    {{"field", "weight"}});
+        return;
+      }
+      weight = static_cast<int>(w);
+    }
+    const std::string require = req.get_param_value("require");
+    if (!require.empty() && require != "promote") {
+      reply_error(res, 400, "require: expected \"promote\" (or leave it out)", {{"field", "require"}});
+      return;
+    }
+    auto cfg = config();
+    json body = analysis_json(*cfg, found->deployment, found->progress, weight);
+    int status = 200;
+    if (for_webhook) {
+      const std::string decision = body["decision"];
+      if (decision == "rollback") {
+        status = 412;
+      } else if (decision == "undecided") {
+        status = 503;
+      } else if (require == "promote" && decision != "promote") {
+        status = 409;
+      }
+    }
+    reply(res, status, body);
+  };
+  route("GET", R"(/api/v1/deployments/([^/]+)/analysis)", "/api/v1/deployments/{id}/analysis", Role::kRead,
+        [analysis](const httplib::Request& req, httplib::Response& res) { analysis(req, res, false); });
+  route("POST", R"(/api/v1/deployments/([^/]+)/analysis)", "/api/v1/deployments/{id}/analysis", Role::kRead,
+        [analysis](const httplib::Request& req, httplib::Response& res) { analysis(req, res, true); });
 
   route("GET", "/api/v1/hooks/history", "/api/v1/hooks/history", Role::kRead,
         [this](const httplib::Request& req, httplib::Response& res) {
@@ -245,14 +384,25 @@ void Server::Impl::install_release_routes(const RouteFn& route) {
             reply_error(res, 500, "reading the audit log: " + h.status().message());
             return;
           }
+          // An exec hook's argv and output may show hosts, paths and what the command printed:
+          // admin only (everyone, when auth is off).
+          auto auth_now = authorizer();
+          const bool admin = !auth_now->enabled() ||
+                             auth_now->check(req.get_header_value("Authorization"), Role::kAdmin).status == 200;
           json items = json::array();
           for (const auto& e : *h) {
-            items.push_back(json::parse(hooks::to_json(e)));
+            json item = json::parse(hooks::to_json(e));
+            if (!admin && e.kind == "exec") {
+              item["action"] = nullptr;
+              item["output"] = nullptr;
+              item["redacted"] = true;
+            }
+            items.push_back(std::move(item));
           }
           reply(res, 200, {{"history", items}});
         });
 
-  route("POST", "/api/v1/alertmanager", "/api/v1/alertmanager", Role::kIngest,
+  route("POST", "/api/v1/alertmanager", "/api/v1/alertmanager", Role::kRollback,
         [this](const httplib::Request& req, httplib::Response& res) {
           auto cfg = config();
           json body = json::parse(req.body, nullptr, false);
@@ -351,7 +501,12 @@ void Server::Impl::install_release_routes(const RouteFn& route) {
               info.labels = labels;
               rr.alert = info;
               rr.hooks = route_cfg.hooks;
-              for (const auto& run : rollbacks.trigger(*cfg, rr)) {
+              auto queued = rollbacks.enqueue(rr);
+              if (!queued.ok()) {
+                reply_error(res, 500, "queueing the rollback: " + queued.status().message());
+                return;
+              }
+              for (const auto& run : *queued) {
                 runs.push_back({{"alert", alertname}, {"hook", run.hook}, {"result", run.result}, {"detail", run.detail}});
               }
             }

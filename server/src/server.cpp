@@ -1,5 +1,7 @@
 #include "sloguard/server/server.h"
 
+#include <algorithm>
+
 #include <sys/socket.h>
 
 #include "server_impl.h"
@@ -60,6 +62,9 @@ Status Server::start() {
   if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
   impl_->port = port;
   impl_->http_thread = std::thread([this] { impl_->http.listen_after_bind(); });
+  if (impl_->run_hook_workers) {
+    impl_->rollbacks.start(cfg->release.hook_workers, [this] { return impl_->config(); });
+  }
   if (impl_->run_evaluator) impl_->evaluator.start();
   if (impl_->run_dispatcher) impl_->dispatcher_thread = std::thread([this] { impl_->dispatcher_loop(); });
   if (impl_->run_prober) {
@@ -97,6 +102,7 @@ void Server::stop() {
   impl_->ready = false;
   impl_->evaluator.stop();
   impl_->prober.stop();
+  impl_->rollbacks.stop();  // a hook call in flight finishes first (up to its timeout)
   {
     std::lock_guard<std::mutex> lock(impl_->dispatcher_mu);
     impl_->dispatcher_stopping = true;
@@ -184,10 +190,33 @@ Status Server::Impl::record_probe_results(const std::vector<collector::ProbeResu
     metrics.probe_result(r.probe, p->service, r.success(), r.latency_ms, r.http_status,
                          collector::probe_outcome_name(r.outcome));
     auto& last = last_probe[r.probe];
-    if (r.ts >= last.ts) last = r;
+    if (r.ts < last.ts) continue;  // an older result does not move the streak
+    last = r;
+    auto& run = probe_failures[r.probe];
+    if (r.success()) {
+      run.clear();
+    } else {
+      run.push_back(r.ts);
+      if (run.size() > kMaxStreak) run.erase(run.begin());
+    }
   }
   return Status::OK();
 }
+
+int Server::Impl::probe_failure_streak(const std::string& service, int64_t since) const {
+  auto cfg = config();
+  std::lock_guard<std::mutex> lock(probes_mu);
+  int best = 0;
+  for (const auto& [probe, run] : probe_failures) {
+    const config::ProbeConfig* p = cfg->find_probe(probe);
+    if (!p || p->service != service) continue;
+    int n = static_cast<int>(std::count_if(run.begin(), run.end(), [&](double ts) { return ts >= since; }));
+    best = std::max(best, n);
+  }
+  return best;
+}
+
+size_t Server::run_hooks_now() { return impl_->rollbacks.run_due(*impl_->config()); }
 
 store::Store& Server::store() { return *impl_->store; }
 

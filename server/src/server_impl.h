@@ -24,6 +24,7 @@
 #include "sloguard/collector/remote_write.h"
 #include "sloguard/hooks/deployments.h"
 #include "sloguard/hooks/rollback.h"
+#include "sloguard/hooks/verification.h"
 #include "sloguard/net/http_sender.h"
 #include "sloguard/server/server.h"
 #include "sloguard/slo/gate.h"
@@ -39,6 +40,7 @@ struct Server::Impl {
         run_evaluator(o.run_evaluator),
         run_prober(o.run_prober),
         run_dispatcher(o.run_dispatcher),
+        run_hook_workers(o.run_hook_workers),
         store(std::move(o.store)),
         cfg(std::move(o.config)),
         auth(std::make_shared<const Authorizer>(*cfg)),
@@ -63,6 +65,7 @@ struct Server::Impl {
     source.update(*cfg);
     wire_alerting();
     rollbacks.set_result_listener([this](const hooks::RollbackRequest& req, const hooks::AuditEntry& result) {
+      metrics.hook_result(req.service, result.hook, result.result);
       notify_hook_result(req, result);
     });
   }
@@ -95,9 +98,27 @@ struct Server::Impl {
   slo::GateDecision decide_gate(const config::Config& cfg, const std::string& service,
                                 std::vector<slo::SloStatus> statuses, std::vector<std::string> slo_errors,
                                 int64_t at, slo::GateInput* input_out = nullptr);
-  // After each evaluation round: judge deployments whose verification period ended (running
-  // rollback hooks on failures), send due hook retries, publish the gate gauge per service.
+  // After each evaluation round: one continuous-verification round of every deployment in its
+  // period (a failed one queues its rollback jobs in the verdict's batch), wake the hook
+  // workers (or run the due jobs when they are off), publish the gate gauge per service.
   void release_round(const config::Config& cfg, const std::vector<slo::SloStatus>& statuses, double at);
+  // The deployment named by the route's first match ("latest" + ?service= for the service's
+  // newest), with its progress; nullopt after replying 400/404/500.
+  struct FoundDeployment {
+    hooks::Deployment deployment;
+    std::optional<hooks::VerificationProgress> progress;
+  };
+  std::optional<FoundDeployment> find_deployment(const httplib::Request& req, httplib::Response& res);
+  // GET /api/v1/deployments/{id}/analysis's body (see docs/progressive-delivery.md).
+  nlohmann::json analysis_json(const config::Config& cfg, const hooks::Deployment& d,
+                               const std::optional<hooks::VerificationProgress>& progress,
+                               std::optional<int> weight) const;
+  // The rollback request of a failed verification, with the service's budget and burn rates.
+  hooks::RollbackRequest verification_rollback(const config::Config& cfg, const hooks::Deployment& d,
+                                               const hooks::Verification& v,
+                                               const std::vector<slo::SloStatus>& statuses) const;
+  // The longest current run of failed results among the service's probes since `since`.
+  int probe_failure_streak(const std::string& service, int64_t since) const;
   // release_notify.cpp: a verdict or a hook's final result to the notifiers of release.notify.
   // Thread-safe (hook results also come from HTTP threads: POST /api/v1/alertmanager).
   void notify_verification(const config::Config& cfg, const hooks::Deployment& d, const hooks::Verification& v);
@@ -133,6 +154,7 @@ struct Server::Impl {
   bool run_evaluator;
   bool run_prober;
   bool run_dispatcher;
+  bool run_hook_workers;
   std::unique_ptr<store::Store> store;
   mutable std::mutex cfg_mu;
   std::shared_ptr<const config::Config> cfg;
@@ -147,7 +169,7 @@ struct Server::Impl {
   Evaluator evaluator;
   collector::Prober prober;
   hooks::DeploymentStore deployments;
-  hooks::RollbackRunner rollbacks;
+  hooks::RollbackJobs rollbacks;
   // Firing alerts of a service for the gate. The alerting engine sets this when it is wired
   // in; alerts received from Alertmanager are added to its answer. Default: none.
   std::function<std::vector<slo::FiringAlert>(const std::string& service)> firing_alerts;
@@ -172,6 +194,9 @@ struct Server::Impl {
   bool dispatcher_woken = false;
   mutable std::mutex probes_mu;
   std::map<std::string, collector::ProbeResult> last_probe;  // by probe name
+  // Timestamps of each probe's current run of failures (at most kMaxStreak), by probe name.
+  static constexpr size_t kMaxStreak = 64;
+  std::map<std::string, std::vector<double>> probe_failures;
   httplib::Server http;
   std::thread http_thread;
   int port = 0;

@@ -194,7 +194,12 @@ TEST_CASE("gate API denies while a page alert fires and maps Alertmanager alerts
   REQUIRE(code == 200);
   CHECK(body["matched"] == 1);
   REQUIRE(body["hook_runs"].size() == 1);
-  CHECK(body["hook_runs"][0]["result"] == "dry_run");
+  CHECK(body["hook_runs"][0]["result"] == "queued");
+  CHECK(f.server().run_hooks_now() == 1);
+  auto history = f.get("/api/v1/hooks/history").second["history"];
+  REQUIRE(history.size() == 1);
+  CHECK(history[0]["result"] == "dry_run");
+  CHECK(history[0]["trigger"] == "alertmanager");
   json g = gate(f);
   CHECK(g["allow"] == false);
   CHECK(has_reason(g, "alert"));
@@ -293,9 +298,11 @@ TEST_CASE("a bad release makes exactly one signed webhook call, even across rest
   auto [code, d] = f.get("/api/v1/deployments/" + id);
   REQUIRE(code == 200);
   CHECK(d["status"] == "failed");
-  CHECK(d["verification"]["release"]["requests"] == 1000);
-  CHECK(d["verification"]["release"]["errors"] == 200);
-  CHECK(d["verification"]["baseline_kind"] == "before");
+  // Failed by the first continuous rule, over its last minute.
+  CHECK(d["verification"]["failed_rule"] == "error-ratio-1m");
+  CHECK(d["verification"]["release"]["requests"] == 100);
+  CHECK(d["verification"]["release"]["errors"] == 20);
+  CHECK(d["verification"]["baseline_kind"] == "rules");
 
   // Restarted and evaluated again: judged once, called once.
   f.reopen();
@@ -352,8 +359,8 @@ TEST_CASE("an exec hook that hangs is killed at its timeout and recorded as fail
   ServerFixture f(kBase +
                   "release:\n  verification: {period: 10m, min_requests: 100}\n"
                   "  rollback: {hooks: [undo]}\n"
-                  "  hooks: [{name: undo, kind: exec, argv: [/bin/sh, -c, \"echo rolling back {service} to "
-                  "{previous_version}; sleep 30\"], timeout: 300ms}]\n");
+                  "  hooks: [{name: undo, kind: exec, argv: [/bin/sh, -c, \"echo rolling back $SLOGUARD_SERVICE to "
+                  "$SLOGUARD_PREVIOUS_VERSION; sleep 30\"], timeout: 300ms}]\n");
   register_deployment(f, "v2", "v1");
   script_release(f, 200);
   const auto started = std::chrono::steady_clock::now();

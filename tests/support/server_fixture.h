@@ -46,6 +46,7 @@ class ServerFixture {
     o.run_evaluator = false;
     o.run_prober = false;
     o.run_dispatcher = false;
+    o.run_hook_workers = false;
     auto s = server::Server::create(std::move(o));
     REQUIRE(s.ok());
     server_ = std::move(s).value();

@@ -99,7 +99,7 @@ release:
   CHECK(rules[6].window_ms == 60000);  // Default: 1m
 }
 
-TEST_CASE("rules: [] turns continuous checks off; a probe rule without a name is probes",
+TEST_CASE("an empty rules list turns continuous checks off and a probe rule without a name is probes",
           "[config][release][rules]") {
   auto off = load("release:\n  verification: {rules: []}\n");
   INFO(testing::all_errors(off));
@@ -114,7 +114,7 @@ TEST_CASE("rules: [] turns continuous checks off; a probe rule without a name is
   CHECK(probes.config->release.verification.rules[0].consecutive_failures == 5);
 }
 
-TEST_CASE("a service's rules replace the list; without rules it inherits the top-level list",
+TEST_CASE("a service's rules replace the list and without rules it inherits the top-level list",
           "[config][release][rules]") {
   auto r = load(R"(services: [{name: checkout}, {name: search}, {name: cart}]
 release:
@@ -213,7 +213,7 @@ TEST_CASE("rule errors are located and say what was expected", "[config][release
                    "max: 10%, window: 1m}, got \"errors-1m\"");
 }
 
-TEST_CASE("rules must be a list; a rule must name its metric", "[config][release][rules]") {
+TEST_CASE("rules must be a list and a rule must name its metric", "[config][release][rules]") {
   auto r = load("release:\n  verification:\n    rules: off\n");
   require_error_at(r, 3, 12, "release.verification.rules: expected a list of rules like [{name: errors-1m, metric: "
                              "error_ratio, max: 10%, window: 1m}] ([] turns the checks off), got \"off\"");

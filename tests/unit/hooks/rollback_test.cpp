@@ -1,7 +1,10 @@
-// Verification rules, placeholders, exec, and the rollback runner's safety rules with a fake
-// HTTP sender and a manual clock.
+// Verification rules, placeholders, exec, and the rollback jobs' safety rules with a fake
+// HTTP sender, a real RocksDB and a manual clock.
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
 
 #include "sloguard/hooks/exec.h"
 #include "sloguard/hooks/rollback.h"
@@ -69,12 +72,9 @@ class FakeSender final : public net::HttpSender {
   std::vector<int> statuses;
 };
 
-struct RunnerFixture {
-  RunnerFixture() {
-    store::StoreOptions o;
-    o.path = (dir.path() / "db").string();
-    o.clock = &clock;
-    store = std::move(store::open_rocksdb_store(o)).value();
+struct JobsFixture {
+  JobsFixture() {
+    open();
     cfg.services.push_back({"checkout", {}});
     config::HookConfig h;
     h.name = "notify";
@@ -82,7 +82,15 @@ struct RunnerFixture {
     h.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     h.max_attempts = 3;
     cfg.release.hooks.push_back(h);
-    runner = std::make_unique<RollbackRunner>(*store, clock, sender);
+  }
+  void open() {
+    jobs.reset();
+    store.reset();
+    store::StoreOptions o;
+    o.path = (dir.path() / "db").string();
+    o.clock = &clock;
+    store = std::move(store::open_rocksdb_store(o)).value();
+    jobs = std::make_unique<RollbackJobs>(*store, clock, sender);
   }
   RollbackRequest request(const std::string& key) {
     RollbackRequest r;
@@ -92,86 +100,196 @@ struct RunnerFixture {
     r.hooks = {"notify"};
     return r;
   }
+  // Queues the request and runs what is due; the result of the request's first hook.
+  std::string run(const std::string& key) {
+    auto q = jobs->enqueue(request(key));
+    REQUIRE(q.ok());
+    REQUIRE(q->size() == 1);
+    if ((*q)[0].result == "duplicate") return "duplicate";
+    jobs->run_due(cfg);
+    auto h = jobs->history(1);
+    REQUIRE(h.ok());
+    REQUIRE(!h->empty());
+    CHECK((*h)[0].idempotency_key == key);
+    return (*h)[0].result;
+  }
+  std::string header(size_t i, const std::string& name) {
+    for (const auto& [k, v] : sender.requests.at(i).headers) {
+      if (k == name) return v;
+    }
+    return {};
+  }
   sloguard::testing::TempDir dir;
   ManualClock clock{1767225600000};
   std::unique_ptr<store::Store> store;
   FakeSender sender;
   config::Config cfg;
-  std::unique_ptr<RollbackRunner> runner;
+  std::unique_ptr<RollbackJobs> jobs;
 };
 
-TEST_CASE("rollback runner: once per key, cooldown, max per period", "[hooks][rollback]") {
-  RunnerFixture f;
+TEST_CASE("rollback jobs: once per key, cooldown, max per period", "[hooks][rollback]") {
+  JobsFixture f;
   f.cfg.release.rollback.cooldown_ms = 3600000;
   f.cfg.release.rollback.max_per_period = 2;
-  CHECK(f.runner->trigger(f.cfg, f.request("a"))[0].result == "succeeded");
-  CHECK(f.runner->trigger(f.cfg, f.request("a"))[0].result == "duplicate");
-  CHECK(f.runner->trigger(f.cfg, f.request("b"))[0].result == "skipped_cooldown");
+  CHECK(f.run("a") == "succeeded");
+  CHECK(f.run("a") == "duplicate");
+  CHECK(f.run("b") == "skipped_cooldown");
   f.clock.advance(std::chrono::hours(2));
-  CHECK(f.runner->trigger(f.cfg, f.request("c"))[0].result == "succeeded");
+  CHECK(f.run("c") == "succeeded");
   f.clock.advance(std::chrono::hours(2));
-  CHECK(f.runner->trigger(f.cfg, f.request("d"))[0].result == "skipped_limit");  // a and c in the last day
+  CHECK(f.run("d") == "skipped_limit");  // a and c in the last day
   CHECK(f.sender.requests.size() == 2);
-  auto last = f.runner->last_rollback("checkout");
+  auto last = f.jobs->last_rollback("checkout");
   REQUIRE(last.ok());
   REQUIRE(last->has_value());
   CHECK((*last)->at == 1767225600 + 7200);
-  auto h = f.runner->history(10);
+  auto h = f.jobs->history(10);
   REQUIRE(h.ok());
   REQUIRE(h->size() == 4);
   CHECK((*h)[0].result == "skipped_limit");
+  auto open_jobs = f.jobs->unfinished();
+  REQUIRE(open_jobs.ok());
+  CHECK(open_jobs->empty());
 }
 
-TEST_CASE("rollback runner retries webhooks with backoff from poll, with the same message id", "[hooks][rollback]") {
-  RunnerFixture f;
+TEST_CASE("rollback jobs: plan() only reads and the caller's batch queues the job", "[hooks][rollback]") {
+  JobsFixture f;
+  auto p = f.jobs->plan(f.request("a"));
+  REQUIRE(p.ok());
+  REQUIRE(p->runs.size() == 1);
+  CHECK(p->runs[0].result == "queued");
+  CHECK(f.jobs->run_due(f.cfg) == 0);  // nothing written yet
+  p->writes.push_back({"test/state", "the state change that decided it"});
+  REQUIRE(f.store->write_state(p->writes).ok());
+  auto open_jobs = f.jobs->unfinished();
+  REQUIRE(open_jobs.ok());
+  REQUIRE(open_jobs->size() == 1);
+  CHECK((*open_jobs)[0].state == "pending");
+  CHECK(f.jobs->run_due(f.cfg) == 1);
+  CHECK(f.sender.requests.size() == 1);
+  CHECK(f.jobs->plan(f.request("a"))->runs[0].result == "duplicate");
+  CHECK_FALSE(f.jobs->plan(RollbackRequest{}).ok());  // no key, no service
+}
+
+TEST_CASE("rollback jobs retry webhooks with backoff, with the same webhook-id", "[hooks][rollback]") {
+  JobsFixture f;
   f.sender.statuses = {503, 503, 503};
-  CHECK(f.runner->trigger(f.cfg, f.request("a"))[0].result == "retrying");
-  f.runner->poll(f.cfg);  // not due yet
+  CHECK(f.run("a") == "retrying");
+  f.jobs->run_due(f.cfg);  // not due yet
   CHECK(f.sender.requests.size() == 1);
   f.clock.advance(std::chrono::minutes(2));
-  f.runner->poll(f.cfg);
+  f.jobs->run_due(f.cfg);
   CHECK(f.sender.requests.size() == 2);
   f.clock.advance(std::chrono::minutes(2));
-  f.runner->poll(f.cfg);
+  f.jobs->run_due(f.cfg);
   CHECK(f.sender.requests.size() == 3);  // max_attempts 3: now failed
   f.clock.advance(std::chrono::minutes(10));
-  f.runner->poll(f.cfg);
+  f.jobs->run_due(f.cfg);
   CHECK(f.sender.requests.size() == 3);
-  auto id = [&](size_t i) {
-    for (const auto& [k, v] : f.sender.requests[i].headers) {
-      if (k == "webhook-id") return v;
-    }
-    return std::string();
-  };
-  CHECK(id(0) == id(2));
-  CHECK((*f.runner->history(1))[0].result == "failed");
+  CHECK(f.header(0, "webhook-id") == f.header(2, "webhook-id"));
+  CHECK(f.header(0, "webhook-id").rfind("msg_", 0) == 0);
+  CHECK((*f.jobs->history(1))[0].result == "failed");
 }
 
-TEST_CASE("rollback runner reports each run's final result once, after its retries", "[hooks][rollback]") {
-  RunnerFixture f;
+TEST_CASE("rollback jobs: an attempt cut off by a restart runs again with the same webhook-id",
+          "[hooks][rollback]") {
+  JobsFixture f;
+  REQUIRE(f.jobs->enqueue(f.request("a")).ok());
+  // What a crash during the call leaves: the job recorded as running its first attempt.
+  auto open_jobs = f.jobs->unfinished();
+  REQUIRE(open_jobs.ok());
+  REQUIRE(open_jobs->size() == 1);
+  const std::string key = (*open_jobs)[0].key;
+  auto raw = f.store->get_state(key);
+  REQUIRE(raw.ok());
+  auto record = nlohmann::json::parse(**raw);
+  record["state"] = "running";
+  record["attempts"] = 1;
+  REQUIRE(f.store->put_state(key, record.dump()).ok());
+  f.open();  // the restart
+  CHECK(f.jobs->run_due(f.cfg) == 1);
+  REQUIRE(f.sender.requests.size() == 1);
+  CHECK(f.header(0, "webhook-id") == (*open_jobs)[0].message_id);
+  auto h = f.jobs->history(10);
+  REQUIRE(h.ok());
+  REQUIRE(h->size() == 2);
+  CHECK((*h)[0].result == "succeeded");
+  CHECK((*h)[0].attempts == 2);
+  CHECK((*h)[1].result == "interrupted");
+  CHECK(f.jobs->run_due(f.cfg) == 0);
+}
+
+TEST_CASE("rollback jobs report each job's final result once, after its retries", "[hooks][rollback]") {
+  JobsFixture f;
   std::vector<std::pair<std::string, std::string>> results;  // idempotency key, result
-  f.runner->set_result_listener([&](const RollbackRequest& req, const AuditEntry& e) {
+  f.jobs->set_result_listener([&](const RollbackRequest& req, const AuditEntry& e) {
     results.emplace_back(req.idempotency_key, e.result);
     CHECK(e.hook == "notify");
     CHECK(e.kind == "webhook");
-    // Called without the runner's lock: reading it back does not deadlock.
-    CHECK(f.runner->history(1).ok());
+    // Called without the jobs' lock: reading them back does not deadlock.
+    CHECK(f.jobs->history(1).ok());
   });
   f.sender.statuses = {503, 204};
-  CHECK(f.runner->trigger(f.cfg, f.request("a"))[0].result == "retrying");
+  CHECK(f.run("a") == "retrying");
   CHECK(results.empty());  // not final yet
   f.clock.advance(std::chrono::minutes(2));
-  f.runner->poll(f.cfg);
+  f.jobs->run_due(f.cfg);
   REQUIRE(results.size() == 1);
   CHECK(results[0] == std::pair<std::string, std::string>{"a", "succeeded"});
-  CHECK(f.runner->trigger(f.cfg, f.request("a"))[0].result == "duplicate");  // not reported
-  CHECK(f.runner->trigger(f.cfg, f.request("b"))[0].result == "skipped_cooldown");
+  CHECK(f.run("a") == "duplicate");  // not reported
+  CHECK(f.run("b") == "skipped_cooldown");
   f.cfg.release.rollback.dry_run = true;
   f.clock.advance(std::chrono::hours(2));
-  CHECK(f.runner->trigger(f.cfg, f.request("c"))[0].result == "dry_run");
+  CHECK(f.run("c") == "dry_run");
   REQUIRE(results.size() == 3);
   CHECK(results[1] == std::pair<std::string, std::string>{"b", "skipped_cooldown"});
   CHECK(results[2] == std::pair<std::string, std::string>{"c", "dry_run"});
+}
+
+TEST_CASE("rollback jobs: workers run queued jobs off the caller's thread", "[hooks][rollback]") {
+  JobsFixture f;
+  config::Config cfg = f.cfg;
+  auto shared = std::make_shared<const config::Config>(cfg);
+  f.jobs->start(2, [shared] { return shared; });
+  REQUIRE(f.jobs->enqueue(f.request("a")).ok());
+  // Poll with a deadline: the worker is a real thread.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(f.sender.mu);
+      if (!f.sender.requests.empty()) break;
+    }
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  f.jobs->stop();
+  auto h = f.jobs->history(1);
+  REQUIRE(h.ok());
+  REQUIRE(h->size() == 1);
+  CHECK((*h)[0].result == "succeeded");
+}
+
+TEST_CASE("exec hooks get request values as SLOGUARD_* variables and placeholders only after --",
+          "[hooks][exec]") {
+  JobsFixture f;
+  config::HookConfig h;
+  h.name = "undo";
+  h.kind = config::HookKind::kExec;
+  h.argv = {"/bin/sh", "-c", "printf '%s|%s|%s|%s' \"$SLOGUARD_VERSION\" \"$SLOGUARD_SERVICE\" \"$1\" \"$#\"", "sh",
+            "--", "{version}"};
+  f.cfg.release.hooks.push_back(h);
+  RollbackRequest r = f.request("a");
+  r.hooks = {"undo"};
+  r.version = "v1; touch /tmp/sloguard-injected";
+  REQUIRE(f.jobs->enqueue(r).ok());
+  f.jobs->run_due(f.cfg);
+  auto hist = f.jobs->history(1);
+  REQUIRE(hist.ok());
+  REQUIRE(hist->size() == 1);
+  CHECK((*hist)[0].result == "succeeded");
+  // $1 is "--" (sh's own positional), the version arrives whole as data, never run.
+  CHECK((*hist)[0].output == "v1; touch /tmp/sloguard-injected|checkout|--|2");
+  CHECK_FALSE(std::filesystem::exists("/tmp/sloguard-injected"));
 }
 
 }  // namespace

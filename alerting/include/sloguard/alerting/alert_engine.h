@@ -30,8 +30,11 @@ struct Transition {
 };
 
 // Called when a tier that names rollback hooks starts firing (once per episode, when its
-// firing notification is queued, so never while silenced or inhibited).
-using FireListener = std::function<void(const AlertState&, const config::AlertTier&)>;
+// firing notification is queued, so never while silenced or inhibited), before the round's
+// state is written. The state writes it returns (the rollback jobs) are written in the same
+// atomic batch as the alert state that fired, so a crash keeps both or neither.
+using FireListener =
+    std::function<std::vector<store::Store::StateWrite>(const AlertState&, const config::AlertTier&)>;
 
 // Thread-safe: evaluate() calls are serialized, alerts() may run beside them.
 class AlertEngine {

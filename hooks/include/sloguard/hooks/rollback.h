@@ -1,26 +1,27 @@
-// Rollback hooks (webhook, GitHub dispatch, exec) with their safety rules, and the audit log.
+// Rollback hooks (webhook, GitHub dispatch, exec) run as durable jobs, and the audit log.
 //
-// Entry point for the alerting engine: when an alert tier that names hooks fires, call
-//   runner.trigger(cfg, RollbackRequest{.service = ..., .reason = "page-1h burn rate 15.2x",
-//                  .trigger = "alert", .idempotency_key = "alert/<slo>/<tier>/<starts_at_ms>",
-//                  .burn_rates = ..., .budget_remaining = ..., .alert = AlertInfo{...},
-//                  .hooks = tier.hooks});
-// and call runner.poll(cfg) once per evaluation round so that retries go out.
+// A decision to roll back (a failed verification, an alert tier, an Alertmanager alert) is
+// written as jobs, one per (idempotency_key, hook), in the same atomic batch as the state
+// change that decided it: plan() gives the writes, the caller adds them to its batch and
+// calls wake(). Hook workers (start()) run due jobs off the evaluator and HTTP threads and
+// hold no lock across exec or network calls. A job's attempt is recorded before its call, so
+// after a crash at any point the job runs again with the same idempotency key and the same
+// webhook-id: a receiver that dedupes on it sees one rollback. Every outcome is appended to
+// the audit log ("audit/" records, GET /api/v1/hooks/history).
 //
-// Safety, in this order, per request: each (idempotency_key, hook) runs at most once, even
-// across restarts (a "hookrun/" record is persisted before the call); a request for a service
-// within release.rollback.cooldown of its last rollback, or beyond max_per_period rollbacks in
-// period, is skipped (and recorded); dry_run (global or per hook) records what would have been
-// done and calls nothing. Webhook and github calls that fail with a retryable answer are
-// retried with exponential backoff from poll(), up to the hook's max_attempts. Every outcome
-// is appended to the audit log ("audit/" records), which GET /api/v1/hooks/history shows.
+// Safety, in this order, when a job first runs: a service within release.rollback.cooldown of
+// its last rollback (another key), or beyond max_per_period rollbacks in period, is skipped
+// (and recorded); dry_run (global or per hook) records what would have been done and calls
+// nothing. Webhook and github calls that fail with a retryable answer are retried with
+// exponential backoff, up to the hook's max_attempts; exec hooks run once (again only after
+// a crash interrupted them).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,12 +61,13 @@ struct AuditEntry {
   std::string id;                 // sortable: "<at_ms>-<seq>"
   int64_t at_ms = 0;
   std::string service, hook, kind, trigger, reason, idempotency_key, deployment_id;
-  // "succeeded", "failed", "retrying", "dry_run", "skipped_cooldown", "skipped_limit"
+  // "succeeded", "failed", "retrying", "interrupted", "dry_run", "skipped_cooldown", "skipped_limit"
   std::string result;
   std::string detail;             // HTTP status / exit status / why skipped (no secrets)
   std::string action;             // what was (or would have been) done: "POST https://host/path", argv
   int attempts = 0;
   std::string output;             // exec: captured output (bounded)
+  std::string message_id;         // the webhook-id sent (the same for every attempt of a job)
 };
 
 // The entry as JSON text, the shape GET /api/v1/hooks/history lists and the store keeps.
@@ -77,32 +79,61 @@ struct HookRun {
   std::string detail;
 };
 
-// Told of each hook run's final result (anything but "retrying"): once per (idempotency_key,
-// hook), from trigger() or, after retries, from poll(), on their thread and after the runner's
-// lock is released (it may call the runner). Results not written to the audit log (store
-// errors before the call, "duplicate") are not reported.
+// Told of each job's final result (anything but "retrying"/"interrupted"), on the thread
+// that ran it, after the job's lock is released (it may call the jobs object).
 using HookResultListener = std::function<void(const RollbackRequest& req, const AuditEntry& result)>;
 
-// Thread-safe: trigger(), poll() and the readers may be called from any thread.
-class RollbackRunner {
- public:
-  // `store`, `clock` and `sender` must outlive the runner.
-  RollbackRunner(store::Store& store, const Clock& clock, net::HttpSender& sender)
-      : store_(store), clock_(clock), sender_(sender) {}
+// The writes that queue a request's hooks, and what happens to each hook name.
+struct JobPlan {
+  std::vector<store::Store::StateWrite> writes;
+  std::vector<HookRun> runs;  // "queued", or "duplicate" (a job exists for this key and hook)
+};
 
-  // Replaces the listener (none by default). Set it before the first trigger().
+// One job as stored ("rbjob/<idempotency_key>/<hook>").
+struct RollbackJob {
+  std::string key;          // the state key
+  std::string hook;
+  std::string state;        // "pending", "running", "retrying", or a final AuditEntry::result
+  int attempts = 0;
+  int64_t created_at_ms = 0, next_at_ms = 0, started_at_ms = 0;
+  std::string message_id;   // webhook-id: the same for every attempt, across restarts
+  RollbackRequest request;
+};
+
+// Thread-safe.
+class RollbackJobs {
+ public:
+  // `store`, `clock` and `sender` must outlive this object.
+  RollbackJobs(store::Store& store, const Clock& clock, net::HttpSender& sender);
+  ~RollbackJobs();  // stop()
+
+  // Replaces the listener (none by default). Set it before start().
   void set_result_listener(HookResultListener listener);
 
-  // Runs the request's hooks (see the file comment). Exec hooks run on the calling thread up
-  // to their timeout. Returns one HookRun per hook name.
-  std::vector<HookRun> trigger(const config::Config& cfg, const RollbackRequest& req);
-  // Sends the retries that are due at clock.now().
-  void poll(const config::Config& cfg);
+  // The writes that queue one job per hook of `req` that has none yet for its idempotency key.
+  // Reads only; the caller writes them atomically with its own state, then calls wake().
+  // InvalidArgument for a request without idempotency key or service.
+  Result<JobPlan> plan(const RollbackRequest& req) const;
+  // plan(), written on its own, then wake(). Serialized with other enqueue() calls.
+  Result<std::vector<HookRun>> enqueue(const RollbackRequest& req);
+
+  // Starts `workers` threads that run due jobs with the config `config()` gives at the time.
+  // Idempotent while running.
+  void start(int workers, std::function<std::shared_ptr<const config::Config>()> config);
+  // Wakes and joins the workers; a call in flight finishes first (up to its hook's timeout).
+  void stop();
+  // Tells the workers to look for due jobs now (after a batch with jobs, a clock step).
+  void wake();
+  // Runs every job due at clock.now() on the calling thread, except those a worker holds.
+  // Returns how many attempts it made. For tests and tools; workers do the same.
+  size_t run_due(const config::Config& cfg);
 
   // Newest first; service "" = every service.
   Result<std::vector<AuditEntry>> history(size_t limit, std::string_view service = {}) const;
+  // Jobs not finished yet, oldest first.
+  Result<std::vector<RollbackJob>> unfinished() const;
   // The last rollback of the service that called something (not dry runs, not skipped):
-  // Unix seconds and its reason. For the release gate's cooldown.
+  // Unix seconds and its reason. For the release gate's cooldown. Reads one record.
   struct LastRollback {
     int64_t at = 0;
     std::string reason;
@@ -110,31 +141,13 @@ class RollbackRunner {
   Result<std::optional<LastRollback>> last_rollback(std::string_view service) const;
 
  private:
-  struct Call;
-  struct Finished {
-    RollbackRequest req;
-    AuditEntry result;
-  };
-  void attempt(const config::Config& cfg, const config::HookConfig& hook, Call& call);
-  // Appends to the audit log; a final result of `req` is also queued for the listener.
-  Status append_audit(AuditEntry e, const RollbackRequest& req);
-  std::vector<HookRun> trigger_locked(const config::Config& cfg, const RollbackRequest& req);
-  void poll_locked(const config::Config& cfg);
-  // Hands the queued final results to the listener; called without mu_ held.
-  void report(std::vector<Finished> finished);
-
-  store::Store& store_;
-  const Clock& clock_;
-  net::HttpSender& sender_;
-  std::mutex mu_;  // serializes trigger() and poll(): the safety checks read, then write
-  uint64_t audit_seq_ = 0;
-  std::vector<Finished> finished_;  // guarded by mu_
-  std::mutex listener_mu_;
-  HookResultListener listener_;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Fills {service} {version} {previous_version} {deployment_id} {environment} {reason}
-// {trigger} {alert} in `text`; other braces stay as written.
+// {trigger} {alert} in `text`; other braces stay as written. (GitHub inputs and payload
+// fields: data inside JSON. Exec argv takes a placeholder only as a whole argument after "--".)
 std::string render_placeholders(const std::string& text, const RollbackRequest& req);
 
 }  // namespace sloguard::hooks

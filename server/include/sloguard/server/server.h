@@ -21,6 +21,10 @@ struct ServerOptions {
   bool run_prober = true;     // Default: true. Tests turn it off and call probe_now().
   // Default: true. The notification dispatcher thread; tests turn it off and call deliver_now().
   bool run_dispatcher = true;
+  // Default: true. The rollback hook workers (release.hook_workers threads). Tests turn them
+  // off: evaluate_now() then runs the due rollback jobs at the end of its round, on the
+  // calling thread, and run_hooks_now() runs them at any time.
+  bool run_hook_workers = true;
 };
 
 class Server {
@@ -59,6 +63,9 @@ class Server {
   // as notifications are queued, and each second for retries). Returns how many were
   // delivered. Thread-safe.
   size_t deliver_now();
+  // Runs every due rollback job now on the calling thread (what the hook workers do). Returns
+  // how many attempts were made. Thread-safe.
+  size_t run_hooks_now();
 
   store::Store& store();
 

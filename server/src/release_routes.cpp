@@ -402,6 +402,31 @@ void Server::Impl::install_release_routes(const RouteFn& route) {
           reply(res, 200, {{"history", items}});
         });
 
+  route("GET", "/api/v1/hooks/jobs", "/api/v1/hooks/jobs", Role::kRead,
+        [this](const httplib::Request&, httplib::Response& res) {
+          auto jobs = rollbacks.unfinished();
+          if (!jobs.ok()) {
+            reply_error(res, 500, "reading rollback jobs: " + jobs.status().message());
+            return;
+          }
+          json items = json::array();
+          for (const auto& j : *jobs) {
+            items.push_back({{"hook", j.hook},
+                             {"service", j.request.service},
+                             {"state", j.state},
+                             {"attempts", j.attempts},
+                             {"created_at", format_rfc3339(j.created_at_ms / 1000)},
+                             {"next_attempt_at", j.state == "retrying" ? json(format_rfc3339(j.next_at_ms / 1000))
+                                                                       : json(nullptr)},
+                             {"message_id", j.message_id},
+                             {"idempotency_key", j.request.idempotency_key},
+                             {"trigger", j.request.trigger},
+                             {"reason", j.request.reason},
+                             {"deployment_id", j.request.deployment_id}});
+          }
+          reply(res, 200, {{"jobs", items}});
+        });
+
   route("POST", "/api/v1/alertmanager", "/api/v1/alertmanager", Role::kRollback,
         [this](const httplib::Request& req, httplib::Response& res) {
           auto cfg = config();

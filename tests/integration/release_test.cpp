@@ -195,7 +195,13 @@ TEST_CASE("gate API denies while a page alert fires and maps Alertmanager alerts
   CHECK(body["matched"] == 1);
   REQUIRE(body["hook_runs"].size() == 1);
   CHECK(body["hook_runs"][0]["result"] == "queued");
+  auto queued = f.get("/api/v1/hooks/jobs").second["jobs"];
+  REQUIRE(queued.size() == 1);
+  CHECK(queued[0]["state"] == "pending");
+  CHECK(queued[0]["trigger"] == "alertmanager");
+  CHECK(queued[0]["message_id"].get<std::string>().rfind("msg_", 0) == 0);
   CHECK(f.server().run_hooks_now() == 1);
+  CHECK(f.get("/api/v1/hooks/jobs").second["jobs"].empty());
   auto history = f.get("/api/v1/hooks/history").second["history"];
   REQUIRE(history.size() == 1);
   CHECK(history[0]["result"] == "dry_run");

@@ -1,11 +1,18 @@
 // The `sloguard` subcommands. Each returns the process exit code.
 #pragma once
 
+#include <chrono>
+#include <functional>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
 namespace CLI {
 class App;
+}
+
+namespace sloguard {
+class Clock;
 }
 
 namespace sloguard::cli {
@@ -70,5 +77,56 @@ struct BacktestArgs {
 };
 // Prints the alert timeline of a replay. Sends nothing. 0 on success, 1 on any error.
 int run_backtest(const BacktestArgs& args);
+
+struct DeployStartArgs {
+  std::string server = "http://127.0.0.1:8080";
+  std::string service;
+  std::string version;
+  std::string previous_version;  // Default: empty = not sent
+  std::string environment;       // Default: empty = not sent
+  std::string url;               // Default: empty = not sent (e.g. the CI run's URL)
+  std::string started_at;        // Unix seconds or RFC 3339; Default: empty = the server's now
+  std::vector<std::string> stages;  // WEIGHT:DURATION each, e.g. "5:5m"; Default: none (the server's)
+  std::string token_env;            // env var holding a bearer token with the ingest role
+  bool json = false;                // print the server's answer instead of the id
+  int timeout_seconds = 30;
+};
+// POST /api/v1/deployments, sent once (never retried: a retry could register it twice).
+// Prints only the new id on `out` (the server's JSON with --json); errors go to `err`.
+// Exit 0 registered (201); 1 refused by the server (400, 404: its error and field printed);
+// 2 could not ask (bad arguments, unreachable, rejected token, any other answer).
+int run_deploy_start(const DeployStartArgs& args, std::ostream& out, std::ostream& err);
+
+struct DeployWaitArgs {
+  std::string server = "http://127.0.0.1:8080";
+  std::string id;             // a deployment id, or "latest" with `service`
+  std::string service;        // only for id "latest"
+  std::string timeout = "35m";  // give up (exit 2) after this long; Default: 35m
+  std::string interval = "10s"; // between polls; Default: 10s
+  std::string token_env;        // env var holding a bearer token with the read role
+  bool json = false;            // print the last answer as JSON on `out` (progress goes to `err`)
+};
+// Polls GET /api/v1/deployments/{id}/analysis until the verification ends and prints a
+// progress line whenever it changes. "latest" is resolved by the first answer and then pinned
+// to that deployment. Exit 0 passed; 1 failed (reasons and the failed rule printed); 2
+// inconclusive, timed out, unknown deployment (404), rejected token, or the server could not
+// be asked (up to kDeployWaitMaxFailures consecutive failures, retried with backoff).
+int run_deploy_wait(const DeployWaitArgs& args, std::ostream& out, std::ostream& err);
+
+// Consecutive failed polls (unreachable, 5xx, 429) that `deploy wait` tolerates; the waits
+// between them double from kDeployWaitFirstBackoff up to kDeployWaitMaxBackoff.
+inline constexpr int kDeployWaitMaxFailures = 8;
+inline constexpr std::chrono::milliseconds kDeployWaitFirstBackoff{1000};
+inline constexpr std::chrono::milliseconds kDeployWaitMaxBackoff{30000};
+
+// run_deploy_wait with its time injected: `clock` measures the timeout (only differences of
+// its readings are used) and `sleep` is called for every pause. run_deploy_wait passes a
+// monotonic clock and std::this_thread::sleep_for; tests pass a ManualClock and a sleep that
+// advances it, so no test waits for real time to pass.
+struct DeployWaitTime {
+  const Clock* clock = nullptr;
+  std::function<void(std::chrono::milliseconds)> sleep;
+};
+int wait_deployment(const DeployWaitArgs& args, const DeployWaitTime& time, std::ostream& out, std::ostream& err);
 
 }  // namespace sloguard::cli

@@ -88,6 +88,57 @@ int main(int argc, char** argv) {
   bt_cmd->add_flag("--json", bt.json, "Print one JSON array of {slo, group, tier, severity, fired_at, resolved_at, "
                                       "burn_rates, threshold}, times in Unix seconds");
 
+  auto* deploy_cmd = app.add_subcommand("deploy", "Register a release and follow its continuous verification")
+                         ->require_subcommand(1);
+  DeployStartArgs ds;
+  auto* ds_cmd = deploy_cmd->add_subcommand(
+      "start",
+      "Register a deployment (POST /api/v1/deployments) and print only its id. Exit 0 registered, 1 refused by the "
+      "server (its error and field printed), 2 could not ask (unreachable, bad answer, rejected token)");
+  ds_cmd->footer(
+      "Examples:\n"
+      "  id=$(sloguard deploy start --server \"$SLOGUARD_URL\" --token-env SLOGUARD_TOKEN \\\n"
+      "         --service checkout --version \"$GITHUB_SHA\" --environment production)\n"
+      "  sloguard deploy start --service checkout --version v1.4.0 --previous v1.3.9 \\\n"
+      "         --stage 5:5m --stage 25:10m --stage 50:10m --stage 100:10m\n"
+      "The request is sent once, never retried (a retry could register the release twice).");
+  ds_cmd->add_option("--server", ds.server, "sloguard base URL")->capture_default_str();
+  ds_cmd->add_option("--service", ds.service, "Service that was deployed")->required();
+  ds_cmd->add_option("--version", ds.version, "Version now running (letters, digits and ._+:@/-)")->required();
+  ds_cmd->add_option("--previous", ds.previous_version, "Version it replaces (the baseline while both serve)");
+  ds_cmd->add_option("--environment", ds.environment, "Environment, e.g. production");
+  ds_cmd->add_option("--url", ds.url, "Link to the pipeline run or release notes");
+  ds_cmd->add_option("--started-at", ds.started_at, "When traffic reached it: Unix seconds or RFC 3339 (default: now)");
+  ds_cmd->add_option("--stage", ds.stages,
+                     "A traffic stage WEIGHT:DURATION, e.g. 5:5m: the canary's percent and how long it runs "
+                     "(whole minutes). Repeat in order; the stages make up the verification period. Default: none, "
+                     "one release.verification.period");
+  ds_cmd->add_option("--token-env", ds.token_env, "Environment variable holding a bearer token (ingest role)");
+  ds_cmd->add_flag("--json", ds.json, "Print the server's JSON answer instead of the id");
+  ds_cmd->add_option("--timeout", ds.timeout_seconds, "Seconds to wait for the answer")->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+
+  DeployWaitArgs dw;
+  auto* dw_cmd = deploy_cmd->add_subcommand(
+      "wait",
+      "Follow a deployment's verification (GET /api/v1/deployments/ID/analysis) until it ends. Exit 0 passed, 1 "
+      "failed (reasons and the failed rule printed: run your rollback), 2 inconclusive, timed out, unknown "
+      "deployment or the server could not be asked");
+  dw_cmd->footer(
+      "Examples:\n"
+      "  sloguard deploy wait \"$id\" --server \"$SLOGUARD_URL\" --token-env SLOGUARD_TOKEN\n"
+      "  sloguard deploy wait latest --service checkout --timeout 1h --interval 30s\n"
+      "A progress line is printed whenever the phase, decision, stage, minutes left or a breached rule changes.\n"
+      "The default --timeout suits the default 30m verification period; raise it for longer periods or stages.\n"
+      "Failed requests (unreachable, 5xx) are retried with backoff; 8 failures in a row give up (exit 2). A 404 stops at once.");
+  dw_cmd->add_option("ID", dw.id, "Deployment id (from deploy start), or latest with --service")->required();
+  dw_cmd->add_option("--service", dw.service, "With ID latest: follow this service's newest deployment");
+  dw_cmd->add_option("--server", dw.server, "sloguard base URL")->capture_default_str();
+  dw_cmd->add_option("--token-env", dw.token_env, "Environment variable holding a bearer token (read role)");
+  dw_cmd->add_option("--timeout", dw.timeout, "Give up (exit 2) after this long, e.g. 35m, 1h")->capture_default_str();
+  dw_cmd->add_option("--interval", dw.interval, "Time between polls, e.g. 10s")->capture_default_str();
+  dw_cmd->add_flag("--json", dw.json, "Print the last answer as JSON on stdout (progress goes to stderr)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -106,5 +157,7 @@ int main(int argc, char** argv) {
   if (*rx_cmd) return run_rules_export(rx);
   if (*gate_cmd) return run_gate(gate);
   if (*bt_cmd) return run_backtest(bt);
+  if (*ds_cmd) return run_deploy_start(ds, std::cout, std::cerr);
+  if (*dw_cmd) return run_deploy_wait(dw, std::cout, std::cerr);
   return 2;
 }

@@ -140,6 +140,7 @@ json rule_check_json(const RuleCheck& r) {
   return {{"name", r.name},
           {"metric", r.metric},
           {"window", r.window_ms > 0 ? json(format_duration_ms(r.window_ms)) : json(nullptr)},
+          {"window_ms", r.window_ms},
           {"max", r.max},
           {"failures_allowed", r.failures_allowed},
           {"state", r.state},
@@ -185,6 +186,9 @@ Result<VerificationProgress> parse_progress_record(std::string_view text) {
       c.name = str(r, "name");
       c.metric = str(r, "metric");
       c.state = str(r, "state");
+      c.window_ms = num(r, "window_ms");
+      c.max = opt_double(r, "max").value_or(0);
+      c.failures_allowed = static_cast<int>(num(r, "failures_allowed"));
       c.value = opt_double(r, "value");
       c.requests = static_cast<uint64_t>(std::max<int64_t>(0, num(r, "requests")));
       c.failures = static_cast<int>(num(r, "failures"));

@@ -24,8 +24,7 @@ Result<AuditEntry> parse_audit_record(std::string_view text);
 nlohmann::json rule_check_json(const RuleCheck& r);
 nlohmann::json progress_json(const VerificationProgress& p);
 std::string progress_record(const VerificationProgress& p);
-// Rules come back with name, metric, state and figures; window, max and failures_allowed are
-// the config's (filled in again by the round).
+// Rules come back whole; a round fills window, max and failures_allowed from the config again.
 Result<VerificationProgress> parse_progress_record(std::string_view text);
 
 }  // namespace sloguard::hooks::detail

@@ -1,5 +1,6 @@
 // Release safety over HTTP: GET /api/v1/gate, POST/GET /api/v1/deployments,
-// GET /api/v1/hooks/history, POST /api/v1/alertmanager; and the evaluator's release round.
+// GET /api/v1/deployments/{id}/analysis, GET /api/v1/hooks/history and /jobs; and the
+// evaluator's release round. (POST /api/v1/alertmanager: alertmanager_receiver.cpp.)
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -32,12 +33,6 @@ bool read_limit(const httplib::Request& req, httplib::Response& res, size_t& lim
 
 json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
-// Alertmanager's RFC 3339 times ("0001-01-01T00:00:00Z" for an unset endsAt).
-int64_t am_time(const json& alert, const char* key) {
-  if (!alert.contains(key) || !alert[key].is_string()) return 0;
-  auto t = parse_rfc3339(alert[key].get<std::string>());
-  return t.ok() && *t > 0 ? static_cast<int64_t>(std::floor(*t)) : 0;
-}
 
 
 }  // namespace
@@ -133,7 +128,7 @@ slo::GateDecision Server::Impl::decide_gate(const config::Config& cfg, const std
   {
     std::lock_guard<std::mutex> lock(alertmanager_mu);
     for (const auto& [fp, a] : alertmanager_firing) {
-      if (a.service == service) in.alerts.push_back({a.name, "alertmanager", a.severity, a.since});
+      if (a.service == service && a.expires_at > at) in.alerts.push_back({a.name, "alertmanager", a.severity, a.since});
     }
   }
   auto last = rollbacks.last_rollback(service);
@@ -427,117 +422,7 @@ void Server::Impl::install_release_routes(const RouteFn& route) {
           reply(res, 200, {{"jobs", items}});
         });
 
-  route("POST", "/api/v1/alertmanager", "/api/v1/alertmanager", Role::kRollback,
-        [this](const httplib::Request& req, httplib::Response& res) {
-          auto cfg = config();
-          json body = json::parse(req.body, nullptr, false);
-          if (body.is_discarded() || !body.is_object() || !body.contains("alerts") || !body["alerts"].is_array()) {
-            reply_error(res, 400, "expected an Alertmanager webhook payload (version 4) with an alerts list",
-                        {{"field", "alerts"}});
-            return;
-          }
-          // Checked whole before any hook runs: a bad alert rejects the batch.
-          if (body.contains("status") && !body["status"].is_string()) {
-            reply_error(res, 400, "status: must be a string", {{"field", "status"}});
-            return;
-          }
-          for (size_t i = 0; i < body["alerts"].size(); ++i) {
-            const json& a = body["alerts"][i];
-            const std::string at = "alerts[" + std::to_string(i) + "]";
-            std::string bad_field;
-            if (!a.is_object()) {
-              bad_field = at;
-            } else if (!a.contains("labels") || !a["labels"].is_object()) {
-              bad_field = at + ".labels";
-            } else {
-              for (const char* k : {"status", "fingerprint", "startsAt", "endsAt"}) {
-                if (a.contains(k) && !a[k].is_string()) bad_field = at + "." + k;
-              }
-              if (a.contains("annotations")) {
-                if (!a["annotations"].is_object()) {
-                  bad_field = at + ".annotations";
-                } else if (a["annotations"].contains("summary") && !a["annotations"]["summary"].is_string()) {
-                  bad_field = at + ".annotations.summary";
-                }
-              }
-              if (bad_field.empty()) {
-                const std::string fp = a.value("fingerprint", "");
-                for (unsigned char c : fp) {
-                  if (c < 0x20 || c == 0x7f) bad_field = at + ".fingerprint";
-                }
-              }
-            }
-            if (!bad_field.empty()) {
-              reply_error(res, 400, bad_field + ": not an Alertmanager alert field of the expected type",
-                          {{"field", bad_field}, {"index", i}});
-              return;
-            }
-          }
-          json runs = json::array();
-          size_t matched = 0;
-          for (const json& alert : body["alerts"]) {
-            if (!alert.is_object() || !alert.contains("labels") || !alert["labels"].is_object()) continue;
-            std::map<std::string, std::string> labels;
-            for (auto it = alert["labels"].begin(); it != alert["labels"].end(); ++it) {
-              if (it->is_string()) labels[it.key()] = it->get<std::string>();
-            }
-            const std::string status = alert.value("status", body.value("status", ""));
-            const std::string fingerprint = alert.value("fingerprint", "");
-            const int64_t starts = am_time(alert, "startsAt");
-            const std::string alertname = labels.count("alertname") ? labels["alertname"] : "";
-            for (const auto& route_cfg : cfg->release.alertmanager) {
-              bool match = std::all_of(route_cfg.match.begin(), route_cfg.match.end(), [&](const auto& kv) {
-                auto it = labels.find(kv.first);
-                return it != labels.end() && it->second == kv.second;
-              });
-              if (!match) continue;
-              const std::string service = labels.count(route_cfg.service_label) ? labels[route_cfg.service_label] : "";
-              if (service.empty() || !cfg->find_service(service)) {
-                runs.push_back({{"alert", alertname}, {"result", "ignored"},
-                                {"detail", "label " + route_cfg.service_label + " names no configured service"}});
-                continue;
-              }
-              ++matched;
-              {
-                std::lock_guard<std::mutex> lock(alertmanager_mu);
-                if (status == "firing") {
-                  alertmanager_firing[fingerprint.empty() ? alertname + "/" + service : fingerprint] = {
-                      service, alertname, labels.count("severity") ? labels["severity"] : "", starts};
-                } else {
-                  alertmanager_firing.erase(fingerprint.empty() ? alertname + "/" + service : fingerprint);
-                }
-              }
-              if (status != "firing") continue;
-              hooks::RollbackRequest rr;
-              rr.service = service;
-              rr.trigger = "alertmanager";
-              rr.idempotency_key = "alertmanager/" + (fingerprint.empty() ? alertname : fingerprint) + "/" +
-                                   std::to_string(starts);
-              rr.reason = "Alertmanager alert " + alertname + " firing";
-              if (alert.contains("annotations") && alert["annotations"].is_object()) {
-                const std::string summary = alert["annotations"].value("summary", "");
-                if (!summary.empty()) rr.reason += ": " + summary;
-              }
-              hooks::AlertInfo info;
-              info.name = alertname;
-              info.severity = labels.count("severity") ? labels["severity"] : "";
-              info.fingerprint = fingerprint;
-              info.since = starts;
-              info.labels = labels;
-              rr.alert = info;
-              rr.hooks = route_cfg.hooks;
-              auto queued = rollbacks.enqueue(rr);
-              if (!queued.ok()) {
-                reply_error(res, 500, "queueing the rollback: " + queued.status().message());
-                return;
-              }
-              for (const auto& run : *queued) {
-                runs.push_back({{"alert", alertname}, {"hook", run.hook}, {"result", run.result}, {"detail", run.detail}});
-              }
-            }
-          }
-          reply(res, 200, {{"received", body["alerts"].size()}, {"matched", matched}, {"hook_runs", runs}});
-        });
+  install_alertmanager_route(route);
 }
 
 }  // namespace sloguard::server

@@ -177,7 +177,11 @@ struct Server::Impl {
   struct AlertmanagerAlert {
     std::string service, name, severity;
     int64_t since = 0;
+    int64_t expires_at = 0;  // endsAt, or the last resend + a refresh interval (Unix seconds)
   };
+  // alertmanager_receiver.cpp: the route, and the firing alerts kept across restarts.
+  void install_alertmanager_route(const RouteFn& route);
+  Status load_alertmanager_alerts();
   std::mutex alertmanager_mu;
   std::map<std::string, AlertmanagerAlert> alertmanager_firing;
   alerting::AlertEngine alerts;

@@ -138,6 +138,9 @@ TEST_CASE("a release failing every request is rolled back by the 1m rule within 
   CHECK(d["analysis"]["decision"] == "rollback");
   CHECK(rule(d, "error-ratio-1m")["state"] == "failed");
   CHECK(rule(d, "error-ratio-1m")["value"] == 1.0);
+  CHECK(rule(d, "error-ratio-1m")["window"] == "1m");
+  CHECK(rule(d, "error-ratio-1m")["max"] == 0.1);
+  CHECK(rule(d, "error-ratio-5m")["window"] == "5m");
   const json call = receiver.last();
   CHECK(call["trigger"] == "verification");
   CHECK(call["reason"].get<std::string>().find("error-ratio-1m") != std::string::npos);

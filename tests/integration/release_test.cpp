@@ -209,9 +209,21 @@ TEST_CASE("gate API denies while a page alert fires and maps Alertmanager alerts
   json g = gate(f);
   CHECK(g["allow"] == false);
   CHECK(has_reason(g, "alert"));
+  // The firing alert is persisted with its job: a restart still denies.
+  f.reopen();
+  CHECK(gate(f)["allow"] == false);
   // Alertmanager resends while firing: the hook is not recorded again.
   CHECK(f.post("/api/v1/alertmanager", payload("firing")).second["hook_runs"][0]["result"] == "duplicate");
   CHECK(f.post("/api/v1/alertmanager", payload("resolved")).first == 200);
+  CHECK(gate(f)["allow"] == true);
+  f.reopen();
+  CHECK(gate(f)["allow"] == true);
+  // A firing alert that is not resent expires (4h5m without endsAt), also across a restart.
+  CHECK(f.post("/api/v1/alertmanager", payload("firing")).first == 200);
+  CHECK(gate(f)["allow"] == false);
+  f.clock().advance(std::chrono::hours(4) + std::chrono::minutes(6));
+  CHECK(gate(f)["allow"] == true);
+  f.reopen();
   CHECK(gate(f)["allow"] == true);
   CHECK(f.post("/api/v1/alertmanager", "{\"nope\": 1}").first == 400);
   {

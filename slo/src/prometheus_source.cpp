@@ -640,54 +640,39 @@ std::shared_ptr<const RoundReads> PrometheusSource::prepare_round(const config::
     if (sh.members.size() < 2) continue;
     const std::vector<int64_t> windows = burn_rate_windows(sh.window);
     const std::vector<std::string> by = {sh.label};
-    // The edge query repeats each selector once per piece (up to two per window): the values
-    // are cut into chunks that keep it under kMaxQueryBytes (VictoriaMetrics refuses queries
-    // over 16 KiB by default).
+    // The edge query repeats each selector once per piece (up to two per window). A shape whose
+    // values fit keeps its alternation under kMaxQueryBytes (VictoriaMetrics refuses queries over
+    // 16 KiB by default); a larger one drops the label's matcher and reads the whole metric
+    // grouped by the label: still one request per round, whatever the number of SLOs.
     size_t selector_bytes = 0;
     for (const auto& sel : sh.selectors) selector_bytes += sel.render().size() + 120;
     const size_t pieces = 2 * windows.size() + 1;
-    // Room for the alternation, which each piece of each selector repeats.
     const size_t per_value_room = kMaxQueryBytes > pieces * selector_bytes
                                       ? (kMaxQueryBytes - pieces * selector_bytes) / (pieces * sh.selectors.size())
                                       : 0;
-    std::vector<std::vector<const Member*>> chunks;
+    std::string alternation;
     std::set<std::string> values;
-    size_t used = 0;
     for (const auto& m : sh.members) {
-      const std::string alt = *alternative_of(m.value);
-      const bool fresh = values.insert(m.value).second;
-      if (chunks.empty() || (fresh && !chunks.back().empty() && used + alt.size() + 1 > per_value_room)) {
-        chunks.emplace_back();
-        used = 0;
-      }
-      chunks.back().push_back(&m);
-      if (fresh) used += alt.size() + 1;
+      if (values.insert(m.value).second) alternation += (alternation.empty() ? "" : "|") + *alternative_of(m.value);
     }
-    for (const auto& chunk : chunks) {
-      if (chunk.size() < 2) continue;
-      std::string alternation;
-      std::set<std::string> in_chunk;
-      for (const Member* m : chunk) {
-        if (in_chunk.insert(m->value).second) alternation += (alternation.empty() ? "" : "|") + *alternative_of(m->value);
-      }
-      Selector::Matcher any{sh.label, "=~", "\"" + alternation + "\""};
-      std::vector<std::string> merged;
-      for (const auto& sel : sh.selectors) merged.push_back(sel.render(&any));
-      auto sums = impl_->window_sums(merged, by, kBlockSeconds, at, windows);
-      if (!sums.ok()) continue;  // each SLO then reads (and reports) on its own
-      for (const Member* m : chunk) {
-        const std::string v = m->value.substr(1, m->value.size() - 2);
-        auto& slot = reads->memo.windows[read_key(ds, at, kBlockSeconds, {}, m->queries)];
-        for (size_t i = 0; i < windows.size(); ++i) {
-          std::vector<Rows> per_query;
-          for (size_t qi = 0; qi < merged.size(); ++qi) {
-            Rows r;
-            auto it = (*sums)[qi][i].find(v);
-            if (it != (*sums)[qi][i].end()) r[""] = it->second;
-            per_query.push_back(std::move(r));
-          }
-          slot[windows[i]] = std::move(per_query);
+    const bool whole_metric = alternation.size() > per_value_room;
+    Selector::Matcher any{sh.label, "=~", "\"" + alternation + "\""};
+    std::vector<std::string> merged;
+    for (const auto& sel : sh.selectors) merged.push_back(whole_metric ? sel.render() : sel.render(&any));
+    auto sums = impl_->window_sums(merged, by, kBlockSeconds, at, windows);
+    if (!sums.ok()) continue;  // each SLO then reads (and reports) on its own
+    for (const Member& m : sh.members) {
+      const std::string v = m.value.substr(1, m.value.size() - 2);
+      auto& slot = reads->memo.windows[read_key(ds, at, kBlockSeconds, {}, m.queries)];
+      for (size_t i = 0; i < windows.size(); ++i) {
+        std::vector<Rows> per_query;
+        for (size_t qi = 0; qi < merged.size(); ++qi) {
+          Rows r;
+          auto it = (*sums)[qi][i].find(v);
+          if (it != (*sums)[qi][i].end()) r[""] = it->second;
+          per_query.push_back(std::move(r));
         }
+        slot[windows[i]] = std::move(per_query);
       }
     }
   }

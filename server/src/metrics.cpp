@@ -332,8 +332,15 @@ void Metrics::hook_result(const std::string& service, const std::string& hook, c
 
 void Metrics::deployment_started(const std::string& service, const std::string& version,
                                  const std::string& environment, int64_t started_at) {
-  deployment_started_.Add({{"service", service}, {"version", version}, {"environment", environment}})
-      .Set(static_cast<double>(started_at));
+  // One series per service and environment: a service deployed every hour would otherwise grow
+  // a series per version for as long as sloguard runs.
+  std::lock_guard<std::mutex> lock(deployments_mu_);
+  auto& latest = latest_deployment_[{service, environment}];
+  if (latest.second && started_at < latest.first) return;  // an older release registered late
+  if (latest.second) deployment_started_.Remove(latest.second);
+  latest.second = &deployment_started_.Add({{"service", service}, {"version", version}, {"environment", environment}});
+  latest.second->Set(static_cast<double>(started_at));
+  latest.first = started_at;
 }
 
 void Metrics::publish_alerts(const config::Config& cfg, const std::vector<alerting::AlertState>& alerts,

@@ -99,6 +99,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& hook_runs_;
   prometheus::Family<prometheus::Gauge>& release_gate_allowed_;
   prometheus::Family<prometheus::Gauge>& deployment_started_;
+  // The newest deployment per (service, environment): its start and gauge (one per pair).
+  std::mutex deployments_mu_;
+  std::map<std::pair<std::string, std::string>, std::pair<int64_t, prometheus::Gauge*>> latest_deployment_;
 
 
   std::mutex publish_mu_;

@@ -283,6 +283,8 @@ TEST_CASE("deployments are validated, listed newest first and kept across a rest
   REQUIRE(metrics);
   CHECK(metrics->body.find("sloguard_deployment_started_timestamp_seconds{environment=\"prod\",service=\"checkout\","
                            "version=\"v2\"} 1767225900") != std::string::npos);
+  // One series per service and environment: v1's is gone.
+  CHECK(metrics->body.find("version=\"v1\"") == std::string::npos);
   f.reopen();
   auto [code, list] = f.get("/api/v1/deployments?service=checkout");
   REQUIRE(code == 200);

@@ -23,7 +23,8 @@ constexpr std::string_view kJobPrefix = "rbjob/";      // every job, finished or
 constexpr std::string_view kDuePrefix = "rbdue/";      // the unfinished ones: what workers scan
 constexpr std::string_view kServicePrefix = "rbsvc/";  // a service's recent rollbacks (cooldown, limit)
 constexpr std::string_view kAuditPrefix = "audit/";
-constexpr size_t kMaxServiceEntries = 64;
+constexpr std::string_view kFirstWavePrefix = "hookrun/";  // the first wave's at-most-once records
+constexpr size_t kMaxServiceEntries = 1024;  // >= the largest max_per_period the loader takes
 // Attempts cut off by a crash are run again beyond the hook's max_attempts, up to this many.
 constexpr int kRunsAfterCrash = 3;
 
@@ -87,9 +88,10 @@ std::vector<ServiceRollback> parse_service(std::string_view text) {
   for (const json& e : j["rollbacks"]) {
     if (!e.is_object()) continue;
     ServiceRollback r;
-    r.key = e.value("key", "");
+    r.key = e.contains("key") && e["key"].is_string() ? e["key"].get<std::string>() : "";
     r.at_ms = e.contains("at_ms") && e["at_ms"].is_number_integer() ? e["at_ms"].get<int64_t>() : 0;
-    r.reason = e.value("reason", "");
+    r.reason = e.contains("reason") && e["reason"].is_string() ? e["reason"].get<std::string>() : "";
+    if (r.key.empty()) continue;
     out.push_back(std::move(r));
   }
   return out;
@@ -127,7 +129,7 @@ struct RollbackJobs::Impl {
   std::mutex wake_mu;
   std::condition_variable wake_cv;
   bool stopping = false;
-  bool woken = false;
+  uint64_t wakes = 0;  // wake() calls so far
   std::vector<std::thread> workers;
   std::function<std::shared_ptr<const config::Config>()> config;
 
@@ -242,11 +244,26 @@ struct RollbackJobs::Impl {
     return store.write_state(writes);
   }
 
+  // One due job, if any. Whatever escapes (a stored record of an unexpected shape, an
+  // allocation failure) is logged and the job let go, to be tried again: a worker never dies.
   Step run_one(const config::Config& cfg) {
+    std::optional<RollbackJob> current;
+    try {
+      return run_claimed(cfg, current);
+    } catch (const std::exception& e) {
+      log::error("a rollback job failed unexpectedly; it is tried again later", {{"error", e.what()}});
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    if (current) release(*current);
+    return Step::kStuck;
+  }
+
+  Step run_claimed(const config::Config& cfg, std::optional<RollbackJob>& current) {
     std::unique_lock<std::mutex> lock(mu);
     const int64_t now = clock.now_ms();
     auto claimed_job = claim(now);
     if (!claimed_job) return Step::kNone;
+    current = *claimed_job;
     RollbackJob job = std::move(*claimed_job);
     const config::HookConfig* hook = cfg.release.find_hook(job.hook);
     Writes writes;
@@ -264,6 +281,7 @@ struct RollbackJobs::Impl {
     auto svc_raw = store.get_state(svc_key);
     if (!svc_raw.ok()) {
       release(job);
+      current.reset();
       log::error("reading rollback history failed", {{"error", svc_raw.status().to_string()}});
       return Step::kStuck;
     }
@@ -275,22 +293,25 @@ struct RollbackJobs::Impl {
     if (!hook) {
       result = "failed";
       why = "no hook named \"" + job.hook + "\" in release.hooks";
-    } else if (!key_started && job.attempts == 0) {
-      result = safety_skip(cfg.release.rollback, job, recent, now, why);
+    } else {
+      // Cooldown and limit are decided once per key, by its first job to run.
+      if (!key_started && job.attempts == 0) result = safety_skip(cfg.release.rollback, job, recent, now, why);
       if (result.empty() && (cfg.release.rollback.dry_run || hook->dry_run)) {
+        // Checked on every attempt: dry run turned on while a job retries stops it calling.
         result = "dry_run";
         why = "dry run: nothing was called";
+      } else if (result.empty() && job.state == "running" &&
+                 job.attempts >= (hook->kind == config::HookKind::kExec ? 1 : hook->max_attempts) + kRunsAfterCrash) {
+        // Cut off again and again (a hook that takes sloguard down?): given up.
+        result = "failed";
+        why = "interrupted " + std::to_string(job.attempts) + " times; not called again";
       }
-    } else if (job.state == "running" &&
-               job.attempts >= (hook->kind == config::HookKind::kExec ? 1 : hook->max_attempts) + kRunsAfterCrash) {
-      // Cut off again and again (a hook that takes sloguard down?): given up.
-      result = "failed";
-      why = "interrupted " + std::to_string(job.attempts) + " times; not called again";
     }
     if (!result.empty()) {
       AuditEntry audit;
       Status s = finish_without_call(job, hook, result, why, std::move(writes), audit);
       release(job);
+      current.reset();
       lock.unlock();
       if (!s.ok()) {
         log::error("recording a rollback job failed", {{"error", s.to_string()}});
@@ -316,6 +337,7 @@ struct RollbackJobs::Impl {
     }
     if (Status s = store.write_state(writes); !s.ok()) {
       release(job);
+      current.reset();
       log::error("recording a rollback attempt failed; not called", {{"error", s.to_string()}});
       return Step::kStuck;
     }
@@ -336,6 +358,7 @@ struct RollbackJobs::Impl {
     done.push_back(audit_write(audit));
     Status s = store.write_state(done);
     release(job);
+    current.reset();
     lock.unlock();
     if (!s.ok()) {
       // The record still says "running": the job runs again (same webhook-id) once the store
@@ -348,18 +371,25 @@ struct RollbackJobs::Impl {
   }
 
   void worker_loop() {
+    uint64_t seen = 0;  // the wake() generation this worker has looked at
     for (;;) {
       {
         std::lock_guard<std::mutex> lock(wake_mu);
         if (stopping) return;
-        woken = false;
+        seen = wakes;
       }
-      auto cfg = config ? config() : nullptr;
+      std::shared_ptr<const config::Config> cfg;
+      try {
+        cfg = config ? config() : nullptr;
+      } catch (const std::exception& e) {
+        log::error("rollback worker could not read the config", {{"error", e.what()}});
+      }
       Step step = cfg ? run_one(*cfg) : Step::kNone;
       if (step == Step::kRan) continue;
       std::unique_lock<std::mutex> lock(wake_mu);
       // Real time: retries are due by the injected clock, and wake() follows every round.
-      wake_cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping || woken; });
+      // A generation rather than a flag, so one wake() reaches every idle worker.
+      wake_cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping || wakes != seen; });
     }
   }
 };
@@ -384,7 +414,10 @@ Result<JobPlan> RollbackJobs::plan(const RollbackRequest& req) const {
     const std::string key = job_key(req.idempotency_key, hook);
     auto existing = impl_->store.get_state(key);
     if (!existing.ok()) return existing.status();
-    if (existing->has_value()) {
+    // A first-wave run ("hookrun/") of the same key counts too: an upgrade repeats nothing.
+    auto first_wave = impl_->store.get_state(std::string(kFirstWavePrefix) + req.idempotency_key + "/" + hook);
+    if (!first_wave.ok()) return first_wave.status();
+    if (existing->has_value() || first_wave->has_value()) {
       out.runs.push_back({hook, "duplicate", "a job exists for " + req.idempotency_key});
       continue;
     }
@@ -402,6 +435,42 @@ Result<JobPlan> RollbackJobs::plan(const RollbackRequest& req) const {
     out.runs.push_back({hook, "queued", ""});
   }
   return out;
+}
+
+Status RollbackJobs::migrate() {
+  // First-wave runs still retrying become jobs (same attempts, same webhook-id), so their
+  // rollbacks are not lost; the old record stays, marked, for plan()'s duplicate check.
+  std::vector<std::pair<std::string, std::string>> retrying;
+  Status s = impl_->store.scan_state(kFirstWavePrefix, [&](std::string_view key, std::string_view value) {
+    json j = json::parse(value, nullptr, false);
+    if (j.is_object() && j.contains("state") && j["state"] == "retrying") retrying.emplace_back(key, value);
+  });
+  if (!s.ok()) return s;
+  for (const auto& [key, value] : retrying) {
+    json j = json::parse(value, nullptr, false);
+    RollbackJob job;
+    job.hook = key.substr(key.rfind('/') + 1);
+    job.request = detail::request_from_json(j.value("request", json::object()));
+    if (job.request.idempotency_key.empty() || job.hook.empty()) continue;
+    job.key = job_key(job.request.idempotency_key, job.hook);
+    job.state = "retrying";
+    job.attempts = j.contains("attempts") && j["attempts"].is_number_integer() ? j["attempts"].get<int>() : 0;
+    job.created_at_ms = impl_->clock.now_ms();
+    job.next_at_ms = job.created_at_ms;
+    job.started_at_ms = j.contains("started_at_ms") && j["started_at_ms"].is_number_integer()
+                            ? j["started_at_ms"].get<int64_t>()
+                            : job.created_at_ms;
+    job.message_id = j.contains("message_id") && j["message_id"].is_string()
+                         ? j["message_id"].get<std::string>()
+                         : detail::message_id_for(job.request.idempotency_key, job.hook);
+    j["state"] = "migrated";
+    Status w = impl_->store.write_state({{job.key, job_json(job).dump(-1, ' ', false, json::error_handler_t::replace)},
+                                         {due_key(job.request.idempotency_key, job.hook), "1"},
+                                         {key, j.dump(-1, ' ', false, json::error_handler_t::replace)}});
+    if (!w.ok()) return w;
+    log::info("first-wave hook retry moved to a rollback job", {{"service", job.request.service}, {"hook", job.hook}});
+  }
+  return Status::OK();
 }
 
 Result<std::vector<HookRun>> RollbackJobs::enqueue(const RollbackRequest& req) {
@@ -437,7 +506,7 @@ void RollbackJobs::stop() {
 void RollbackJobs::wake() {
   {
     std::lock_guard<std::mutex> lock(impl_->wake_mu);
-    impl_->woken = true;
+    ++impl_->wakes;
   }
   impl_->wake_cv.notify_all();
 }

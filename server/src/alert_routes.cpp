@@ -130,7 +130,7 @@ void Server::Impl::wire_alerting() {
 
 Status Server::Impl::load_alerting() {
   Status first;
-  for (Status s : {alerts.load(), silences.load(), outbox.load(), load_alertmanager_alerts()}) {
+  for (Status s : {alerts.load(), silences.load(), outbox.load(), load_alertmanager_alerts(), rollbacks.migrate()}) {
     if (!s.ok() && first.ok()) first = s;
   }
   return first;

@@ -292,5 +292,65 @@ TEST_CASE("exec hooks get request values as SLOGUARD_* variables and placeholder
   CHECK_FALSE(std::filesystem::exists("/tmp/sloguard-injected"));
 }
 
+TEST_CASE("rollback jobs: a dry-run hook stays dry when another hook of its key ran", "[hooks][rollback]") {
+  JobsFixture f;
+  config::HookConfig dry = f.cfg.release.hooks[0];
+  dry.name = "trial";
+  dry.url = "http://127.0.0.1:9/trial";
+  dry.dry_run = true;
+  f.cfg.release.hooks.push_back(dry);
+  RollbackRequest r = f.request("a");
+  r.hooks = {"notify", "trial"};
+  REQUIRE(f.jobs->enqueue(r).ok());
+  CHECK(f.jobs->run_due(f.cfg) == 2);
+  REQUIRE(f.sender.requests.size() == 1);
+  CHECK(f.sender.requests[0].url == "http://127.0.0.1:9/hook");
+  auto h = f.jobs->history(10);
+  REQUIRE(h.ok());
+  REQUIRE(h->size() == 2);
+  CHECK(((*h)[0].result == "dry_run" || (*h)[1].result == "dry_run"));
+}
+
+TEST_CASE("rollback jobs: dry run turned on while a job retries stops it calling", "[hooks][rollback]") {
+  JobsFixture f;
+  f.sender.statuses = {503};
+  CHECK(f.run("a") == "retrying");
+  f.cfg.release.rollback.dry_run = true;
+  f.clock.advance(std::chrono::minutes(2));
+  f.jobs->run_due(f.cfg);
+  CHECK(f.sender.requests.size() == 1);
+  CHECK((*f.jobs->history(1))[0].result == "dry_run");
+}
+
+TEST_CASE("rollback jobs: first-wave hook runs are duplicates and their retries become jobs", "[hooks][rollback]") {
+  JobsFixture f;
+  const nlohmann::json done = {{"hook", "notify"}, {"service", "checkout"}, {"state", "succeeded"},
+                               {"request", {{"service", "checkout"}, {"idempotency_key", "old"}}}};
+  REQUIRE(f.store->put_state("hookrun/old/notify", done.dump()).ok());
+  CHECK(f.jobs->plan(f.request("old"))->runs[0].result == "duplicate");
+  const nlohmann::json retrying = {{"hook", "notify"},
+                                   {"service", "checkout"},
+                                   {"state", "retrying"},
+                                   {"attempts", 2},
+                                   {"message_id", "msg_0123456789abcdef"},
+                                   {"request", {{"service", "checkout"}, {"idempotency_key", "older"}, {"reason", "r"}}}};
+  REQUIRE(f.store->put_state("hookrun/older/notify", retrying.dump()).ok());
+  REQUIRE(f.jobs->migrate().ok());
+  REQUIRE(f.jobs->migrate().ok());  // once
+  CHECK(f.jobs->run_due(f.cfg) == 1);
+  REQUIRE(f.sender.requests.size() == 1);
+  CHECK(f.header(0, "webhook-id") == "msg_0123456789abcdef");
+  CHECK((*f.jobs->history(1))[0].attempts == 3);
+}
+
+TEST_CASE("rollback jobs: a stored record of the wrong shape is an error, not a crash", "[hooks][rollback]") {
+  JobsFixture f;
+  REQUIRE(f.store->put_state("rbsvc/checkout", R"({"rollbacks":[{"key":1,"at_ms":"x","reason":[]}]})").ok());
+  REQUIRE(f.store->put_state("rbjob/bad/notify", R"({"hook":7,"request":"nope"})").ok());
+  REQUIRE(f.store->put_state("rbdue/bad/notify", "1").ok());
+  CHECK(f.run("a") == "succeeded");
+  CHECK(f.sender.requests.size() == 1);
+}
+
 }  // namespace
 }  // namespace sloguard::hooks

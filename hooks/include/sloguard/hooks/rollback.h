@@ -117,6 +117,9 @@ class RollbackJobs {
   // plan(), written on its own, then wake(). Serialized with other enqueue() calls.
   Result<std::vector<HookRun>> enqueue(const RollbackRequest& req);
 
+  // Moves the first wave's unfinished hook retries ("hookrun/" records) into jobs. Call once at
+  // startup, before start().
+  Status migrate();
   // Starts `workers` threads that run due jobs with the config `config()` gives at the time.
   // Idempotent while running.
   void start(int workers, std::function<std::shared_ptr<const config::Config>()> config);

@@ -15,6 +15,15 @@ std::optional<double> opt_double(const json& j, const char* key) {
   if (it == j.end() || !it->is_number()) return std::nullopt;
   return it->get<double>();
 }
+// Safe readers: a missing key or a value of another type reads as the default, never throws.
+int64_t int_of(const json& j, const char* key, int64_t fallback = 0) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
+}
+uint64_t count_of(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+}
 std::string str(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -23,10 +32,10 @@ std::string str(const json& j, const char* key) {
 Measurement parse_measurement(const json& j) {
   Measurement m;
   m.series = str(j, "series");
-  m.from = j.value("from", int64_t{0});
-  m.to = j.value("to", int64_t{0});
-  m.requests = j.value("requests", uint64_t{0});
-  m.errors = j.value("errors", uint64_t{0});
+  m.from = int_of(j, "from");
+  m.to = int_of(j, "to");
+  m.requests = count_of(j, "requests");
+  m.errors = count_of(j, "errors");
   m.error_ratio = opt_double(j, "error_ratio");
   m.p95_ms = opt_double(j, "p95_ms");
   return m;
@@ -103,12 +112,12 @@ Result<Deployment> parse_deployment_record(std::string_view text) {
   d.previous_version = str(j, "previous_version");
   d.environment = str(j, "environment");
   d.url = str(j, "url");
-  d.started_at = j.value("started_at", int64_t{0});
-  d.created_at = j.value("created_at", int64_t{0});
+  d.started_at = int_of(j, "started_at");
+  d.created_at = int_of(j, "created_at");
   if (auto it = j.find("stages"); it != j.end() && it->is_array()) {
     for (const json& st : *it) {
       if (!st.is_object()) continue;
-      d.stages.push_back({st.value("weight", 0), st.value("duration_s", int64_t{0}) * 1000});
+      d.stages.push_back({static_cast<int>(int_of(st, "weight")), int_of(st, "duration_s") * 1000});
     }
   }
   return d;
@@ -123,11 +132,11 @@ Result<Verification> parse_verification_record(std::string_view text) {
   if (j.is_discarded() || !j.is_object()) return Status::Corruption("verification record is not a JSON object");
   Verification v;
   v.outcome = str(j, "outcome");
-  v.judged_at = j.value("judged_at", int64_t{0});
+  v.judged_at = int_of(j, "judged_at");
   v.baseline_kind = str(j, "baseline_kind");
   v.failed_rule = str(j, "failed_rule");
-  if (j.contains("release")) v.release = parse_measurement(j["release"]);
-  if (j.contains("baseline")) v.baseline = parse_measurement(j["baseline"]);
+  if (j.contains("release") && j["release"].is_object()) v.release = parse_measurement(j["release"]);
+  if (j.contains("baseline") && j["baseline"].is_object()) v.baseline = parse_measurement(j["baseline"]);
   if (j.contains("reasons") && j["reasons"].is_array()) {
     for (const auto& r : j["reasons"]) {
       if (r.is_string()) v.reasons.push_back(r.get<std::string>());
@@ -205,7 +214,7 @@ Result<AuditEntry> parse_audit_record(std::string_view text) {
   if (j.is_discarded() || !j.is_object()) return Status::Corruption("audit record is not a JSON object");
   AuditEntry e;
   e.id = str(j, "id");
-  e.at_ms = static_cast<int64_t>(j.value("at", 0.0) * 1000.0 + 0.5);
+  e.at_ms = static_cast<int64_t>(opt_double(j, "at").value_or(0.0) * 1000.0 + 0.5);
   e.service = str(j, "service");
   e.hook = str(j, "hook");
   e.kind = str(j, "kind");
@@ -216,7 +225,7 @@ Result<AuditEntry> parse_audit_record(std::string_view text) {
   e.result = str(j, "result");
   e.detail = str(j, "detail");
   e.action = str(j, "action");
-  e.attempts = j.value("attempts", 0);
+  e.attempts = static_cast<int>(int_of(j, "attempts"));
   e.output = str(j, "output");
   e.message_id = str(j, "message_id");
   return e;

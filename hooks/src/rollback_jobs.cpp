@@ -450,7 +450,7 @@ Status RollbackJobs::migrate() {
     json j = json::parse(value, nullptr, false);
     RollbackJob job;
     job.hook = key.substr(key.rfind('/') + 1);
-    job.request = detail::request_from_json(j.value("request", json::object()));
+    job.request = detail::request_from_json(j.contains("request") ? j["request"] : json::object());
     if (job.request.idempotency_key.empty() || job.hook.empty()) continue;
     job.key = job_key(job.request.idempotency_key, job.hook);
     job.state = "retrying";

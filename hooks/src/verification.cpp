@@ -10,6 +10,9 @@
 namespace sloguard::hooks {
 namespace {
 
+// How many of the newest deployments are looked at for one that supersedes an older one.
+constexpr size_t kSupersedeLookback = 200;
+
 std::string pct(double r) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f%%", r * 100.0);
@@ -229,16 +232,18 @@ Result<RoundStep> check_deployment(const slo::Source& source, const config::Conf
   q.slo = availability_slo(cfg, d.service);
   q.service = d.service;
   if (q.slo) q.bad = q.slo->sli.bad_status;
+  // Without the versions the window rules cannot be read; the probe rule still can.
+  bool windows_readable = true;
   if (!p.has_versions) {
     q.from = from - (end - from);
     q.to = end;
     auto seen = source.versions(q);
     if (!seen.ok()) {
       p.error = seen.status().message();
-      for (auto& c : p.rules) c.state = "unavailable";
-      return step;
+      windows_readable = false;
+    } else {
+      p.has_versions = !seen->empty();
     }
-    p.has_versions = !seen->empty();
   }
   WindowReads reads{source, q, d, p.has_versions, {}, {}};
   const config::VerificationRule* failed = nullptr;
@@ -269,6 +274,10 @@ Result<RoundStep> check_deployment(const slo::Source& source, const config::Conf
       continue;
     }
     const int64_t w = r.window_ms / 1000;
+    if (!windows_readable) {
+      c.state = "unavailable";
+      continue;
+    }
     if (at - from < std::min(w, end - from)) {
       c.state = "pending";
       c.detail = "checked from " + format_rfc3339(from + std::min(w, end - from));
@@ -284,7 +293,7 @@ Result<RoundStep> check_deployment(const slo::Source& source, const config::Conf
     c.requests = rel->requests;
     if (rel->requests < r.min_requests) {
       c.state = "insufficient_data";
-      c.value = rel->error_ratio;
+      if (r.metric == config::VerificationMetric::kErrorRatio) c.value = rel->error_ratio;
       c.detail = std::to_string(rel->requests) + " requests, fewer than min_requests " + std::to_string(r.min_requests);
       continue;
     }
@@ -386,6 +395,14 @@ size_t verify_round(DeploymentStore& deployments, const slo::Source& source, con
     return 0;
   }
   size_t judged = 0;
+  // Newer deployments end the verification of older ones of the same service and environment:
+  // without version labels both would be judged on the same traffic, and the older one's
+  // rollback would carry the wrong versions.
+  std::vector<Deployment> recent;
+  if (!pending->empty()) {
+    auto listed = deployments.list({}, kSupersedeLookback);
+    if (listed.ok()) recent = std::move(listed).value();
+  }
   for (const Deployment& d : *pending) {
     if (!cfg.find_service(d.service)) continue;
     const config::VerificationConfig& vc = cfg.release.verification_for(d.service);
@@ -395,7 +412,27 @@ size_t verify_round(DeploymentStore& deployments, const slo::Source& source, con
       log::error("reading verification progress failed", {{"deployment", d.id}, {"error", prev.status().to_string()}});
       continue;
     }
-    auto step = check_deployment(source, cfg, d, prev->value_or(VerificationProgress{}), now, probes);
+    const Deployment* newer = nullptr;
+    for (const Deployment& e : recent) {
+      if (e.id != d.id && e.service == d.service && e.environment == d.environment && e.started_at <= now &&
+          (e.started_at > d.started_at || (e.started_at == d.started_at && e.created_at > d.created_at))) {
+        newer = &e;
+        break;  // newest first: the latest one that supersedes it
+      }
+    }
+    Result<RoundStep> step = RoundStep{};
+    if (newer) {
+      Verification v;
+      v.outcome = "inconclusive";
+      v.judged_at = now;
+      v.baseline_kind = "superseded";
+      v.reasons.push_back("superseded by deployment " + newer->id + " (" + newer->version + ") at " +
+                          format_rfc3339(newer->started_at));
+      step->progress = prev->value_or(VerificationProgress{});
+      step->verdict = std::move(v);
+    } else {
+      step = check_deployment(source, cfg, d, prev->value_or(VerificationProgress{}), now, probes);
+    }
     if (!step.ok()) continue;
     if (!step->verdict) {
       if (!step->progress.error.empty()) {
@@ -459,9 +496,19 @@ Analysis analyze(const Deployment& d, const config::VerificationConfig& vc,
   }
   a.decision = "continue";
   if (a.stage && caller_weight && d.stages[*a.stage].weight > *caller_weight) {
-    a.decision = "promote";
-    a.reasons.push_back("stage " + std::to_string(*a.stage + 1) + " (" + std::to_string(d.stages[*a.stage].weight) +
-                        "%) has begun with no rule failed");
+    // Time alone does not promote: a canary that gets no traffic (crash-looping, unrouted)
+    // has nothing failed and nothing judged either.
+    const bool judged = progress && progress->checked_at >= a.stage_started_at &&
+                        std::any_of(progress->rules.begin(), progress->rules.end(),
+                                    [](const RuleCheck& c) { return c.window_ms > 0 && c.state == "ok"; });
+    const std::string stage = "stage " + std::to_string(*a.stage + 1) + " (" +
+                              std::to_string(d.stages[*a.stage].weight) + "%)";
+    if (judged) {
+      a.decision = "promote";
+      a.reasons.push_back(stage + " has begun with no rule failed");
+    } else {
+      a.reasons.push_back(stage + " has begun, but no rule has judged enough release traffic yet");
+    }
   }
   if (progress) {
     for (const auto& c : progress->rules) {

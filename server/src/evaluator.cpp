@@ -50,7 +50,14 @@ void Evaluator::loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     lock.unlock();
-    run_once();
+    // Whatever escapes a round (a bug, a stored record of an unexpected shape) is logged and
+    // counted; the next round runs as usual, so the evaluator thread never takes the daemon down.
+    try {
+      run_once();
+    } catch (const std::exception& e) {
+      log::error("evaluation round failed unexpectedly", {{"error", e.what()}});
+      metrics_.internal_error("evaluator");
+    }
     lock.lock();
     const auto interval = std::chrono::milliseconds(config_()->evaluation_interval_ms);
     cv_.wait_for(lock, interval, [this] { return stopping_; });

@@ -118,6 +118,10 @@ Metrics::Metrics()
                      .Help("Rollback jobs finished, by service, hook and result (succeeded, failed, dry_run, "
                            "skipped_cooldown, skipped_limit).")
                      .Register(*registry_)),
+      internal_errors_(prometheus::BuildCounter()
+                           .Name("sloguard_internal_errors_total")
+                           .Help("Errors that escaped a background round and were caught, by component.")
+                           .Register(*registry_)),
       release_gate_allowed_(prometheus::BuildGauge()
                                 .Name("sloguard_release_gate_allowed")
                                 .Help("Release gate verdict per service: 1 allow, 0 deny (each evaluation round).")
@@ -324,6 +328,10 @@ void Metrics::publish_gates(const std::map<std::string, bool>& allowed_by_servic
   std::lock_guard<std::mutex> lock(gates_mu_);
   for (const auto& [service, allowed] : allowed_by_service) gates_.set({{"service", service}}, allowed ? 1 : 0);
   gates_.finish();
+}
+
+void Metrics::internal_error(const std::string& component) {
+  internal_errors_.Add({{"component", component}}).Increment();
 }
 
 void Metrics::hook_result(const std::string& service, const std::string& hook, const std::string& result) {

@@ -67,6 +67,8 @@ class Metrics {
                       const std::map<std::string, size_t>& pending, const std::map<std::string, size_t>& dead);
   // One delivery attempt: result is "delivered", "retried" or "failed".
   void notification_attempt(const std::string& notifier, const char* result);
+  // Something escaped a background thread's round and was caught (by component).
+  void internal_error(const std::string& component);
   // A rollback job's final result (succeeded, failed, dry_run, skipped_cooldown, skipped_limit).
   void hook_result(const std::string& service, const std::string& hook, const std::string& result);
 
@@ -97,6 +99,7 @@ class Metrics {
 
   prometheus::Family<prometheus::Counter>& notifications_;
   prometheus::Family<prometheus::Counter>& hook_runs_;
+  prometheus::Family<prometheus::Counter>& internal_errors_;
   prometheus::Family<prometheus::Gauge>& release_gate_allowed_;
   prometheus::Family<prometheus::Gauge>& deployment_started_;
   // The newest deployment per (service, environment): its start and gauge (one per pair).

@@ -356,5 +356,46 @@ TEST_CASE("deployment values that could become options or commands are refused",
   CHECK(res["field"] == "stages[1].weight");
 }
 
+TEST_CASE("a newer deployment of the service ends the older one's verification without a rollback",
+          "[integration][verification]") {
+  RollbackReceiver receiver;
+  ServerFixture f(config(receiver.url()), kT0);
+  const std::string older = deploy(f);
+  f.clock().set_seconds(kT0 + 120);
+  minute(f, kT0, "v2", 100, 0);
+  minute(f, kT0 + 60, "v2", 100, 0);
+  f.server().evaluate_now();
+  const std::string newer = deploy(f, {{"version", "v3"}, {"previous_version", "v2"}, {"started_at", kT0 + 120}});
+  f.clock().set_seconds(kT0 + 180);
+  minute(f, kT0 + 120, "v3", 100, 100);  // the newer release is the bad one
+  f.server().evaluate_now();
+  const json old_d = deployment(f, older);
+  CHECK(old_d["status"] == "inconclusive");
+  CHECK(old_d["verification"]["reasons"][0].get<std::string>().find("superseded by deployment " + newer) !=
+        std::string::npos);
+  const json new_d = deployment(f, newer);
+  CHECK(new_d["status"] == "failed");
+  REQUIRE(receiver.count() == 1);
+  CHECK(receiver.last()["version"] == "v3");
+  CHECK(receiver.last()["previous_version"] == "v2");
+}
+
+TEST_CASE("a canary without traffic is not promoted by time alone", "[integration][verification]") {
+  RollbackReceiver receiver;
+  ServerFixture f(config(receiver.url()), kT0);
+  const json stages = json::array({{{"weight", 5}, {"duration", "2m"}}, {{"weight", 50}, {"duration", "2m"}}});
+  const std::string id = deploy(f, {{"previous_version", "v1"}, {"stages", stages}});
+  for (int64_t t = kT0 + 60; t <= kT0 + 150; t += 15) {
+    f.clock().set_seconds(t);
+    if (t % 60 == 0) minute(f, t - 60, "v1", 100, 0);  // only the old version serves
+    f.server().evaluate_now();
+  }
+  auto [code, a] = f.get("/api/v1/deployments/" + id + "/analysis?weight=5");
+  REQUIRE(code == 200);
+  CHECK(a["stage"]["index"] == 1);
+  CHECK(a["decision"] == "continue");
+  CHECK(f.post("/api/v1/deployments/" + id + "/analysis?weight=5&require=promote", "{}").first == 409);
+}
+
 }  // namespace
 }  // namespace sloguard::testing

@@ -38,14 +38,31 @@ TEST_CASE("the stage follows the time since the verification start", "[hooks][an
   CHECK(verification_end(plain, vc) == kT0 + 1800);
 }
 
-TEST_CASE("promote needs a stage above the caller's weight", "[hooks][analysis]") {
+VerificationProgress judged_at(int64_t t, const std::string& state = "ok") {
+  VerificationProgress p;
+  p.checked_at = t;
+  RuleCheck c;
+  c.name = "error-ratio-1m";
+  c.window_ms = 60000;
+  c.state = state;
+  p.rules.push_back(c);
+  return p;
+}
+
+TEST_CASE("promote needs a stage above the caller's weight and judged traffic in it", "[hooks][analysis]") {
   config::VerificationConfig vc;
   const Deployment d = canary();
-  CHECK(analyze(d, vc, std::nullopt, kT0 + 10, 5).decision == "continue");
-  CHECK(analyze(d, vc, std::nullopt, kT0 + 130, 5).decision == "promote");
-  CHECK(analyze(d, vc, std::nullopt, kT0 + 130, 50).decision == "continue");
-  CHECK(analyze(d, vc, std::nullopt, kT0 + 250, 50).decision == "promote");
-  CHECK(analyze(d, vc, std::nullopt, kT0 + 250, 100).decision == "continue");
+  CHECK(analyze(d, vc, judged_at(kT0 + 10), kT0 + 10, 5).decision == "continue");
+  CHECK(analyze(d, vc, judged_at(kT0 + 130), kT0 + 130, 5).decision == "promote");
+  CHECK(analyze(d, vc, judged_at(kT0 + 130), kT0 + 130, 50).decision == "continue");
+  CHECK(analyze(d, vc, judged_at(kT0 + 250), kT0 + 250, 50).decision == "promote");
+  CHECK(analyze(d, vc, judged_at(kT0 + 250), kT0 + 250, 100).decision == "continue");
+  // Time alone does not promote: nothing read, too little traffic, or a check from the stage before.
+  CHECK(analyze(d, vc, std::nullopt, kT0 + 130, 5).decision == "continue");
+  CHECK(analyze(d, vc, judged_at(kT0 + 130, "insufficient_data"), kT0 + 130, 5).decision == "continue");
+  Analysis stale = analyze(d, vc, judged_at(kT0 + 110), kT0 + 130, 5);
+  CHECK(stale.decision == "continue");
+  CHECK(stale.reasons.at(0).find("no rule has judged enough") != std::string::npos);
 }
 
 TEST_CASE("verdicts and read errors decide over the stage", "[hooks][analysis]") {

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 namespace sloguard::hooks {
 
@@ -21,7 +23,7 @@ std::string ExecResult::describe() const {
 }
 
 ExecResult run_exec(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env,
-                    int64_t timeout_ms, size_t max_output) {
+                    int64_t timeout_ms, size_t max_output, const std::function<void(int pgid)>& started) {
   ExecResult r;
   if (argv.empty() || argv[0].empty()) {
     r.error = "empty argv";
@@ -69,6 +71,7 @@ ExecResult run_exec(const std::vector<std::string>& argv, const std::vector<std:
     return r;
   }
   r.started = true;
+  if (started) started(static_cast<int>(pid));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   bool eof = false;
   while (!eof) {
@@ -120,6 +123,32 @@ ExecResult run_exec(const std::vector<std::string>& argv, const std::vector<std:
   int status = 0;
   waitpid(pid, &status, 0);
   return r;
+}
+
+namespace {
+
+// The NUL-separated environment of a live process ("" when it is gone or not ours to read).
+std::string environment_of(int pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+  return f ? std::string(std::istreambuf_iterator<char>(f), {}) : std::string();
+}
+
+}  // namespace
+
+bool stop_stale_exec(int pgid, const std::string& marker, int64_t wait_ms) {
+  if (pgid <= 1 || marker.empty()) return false;
+  const std::string nul(1, '\0');
+  std::string env = nul + environment_of(pgid);
+  if (env.back() != '\0') env += nul;
+  if (env.find(nul + marker + nul) == std::string::npos) return false;
+  ::kill(-pgid, SIGKILL);
+  // Its parent (the crashed sloguard) is gone, so init reaps it; wait until /proc lets it go.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  while (std::chrono::steady_clock::now() < deadline && !environment_of(pgid).empty()) {
+    pollfd p{-1, 0, 0};
+    poll(&p, 0, 10);
+  }
+  return true;
 }
 
 }  // namespace sloguard::hooks

@@ -22,10 +22,25 @@ std::string redact_url(const std::string& url) {
   return host + (end == std::string::npos ? "" : "/...");
 }
 
-CallOutcome run_exec_hook(const config::HookConfig& hook, const RollbackJob& job) {
+// GitHub inputs and payload fields: the request's placeholders, plus the job's own ids so a
+// workflow can drop a second dispatch of the same rollback.
+std::string render_github(const std::string& text, const RollbackJob& job, const std::string& hook) {
+  std::string out = render_placeholders(text, job.request);
+  const std::pair<std::string, std::string> ids[] = {{"{idempotency_key}", job.request.idempotency_key + "/" + hook},
+                                                     {"{webhook_id}", job.message_id}};
+  for (const auto& [name, value] : ids) {
+    for (size_t at = out.find(name); at != std::string::npos; at = out.find(name, at + value.size())) {
+      out.replace(at, name.size(), value);
+    }
+  }
+  return out;
+}
+
+CallOutcome run_exec_hook(const config::HookConfig& hook, const RollbackJob& job,
+                          const std::function<void(int pgid)>& started) {
   CallOutcome out;
   ExecResult r = run_exec(exec_argv(hook, job.request), exec_env(hook, job.request, job.message_id), hook.timeout_ms,
-                          hook.max_output_bytes);
+                          hook.max_output_bytes, started);
   out.output = r.output;
   out.detail = r.timed_out ? "timed out after " + format_duration_ms(hook.timeout_ms) + "; process group killed"
                            : r.describe();
@@ -74,12 +89,12 @@ net::HttpRequest http_request(const config::HookConfig& hook, const RollbackJob&
     http.url = hook.api_url + "/repos/" + hook.owner + "/" + hook.repo + "/actions/workflows/" + hook.workflow +
                "/dispatches";
     json inputs = json::object();
-    for (const auto& [k, v] : hook.inputs) inputs[k] = render_placeholders(v, req);
+    for (const auto& [k, v] : hook.inputs) inputs[k] = render_github(v, job, hook.name);
     body = {{"ref", hook.ref}, {"inputs", inputs}};
   } else {
     http.url = hook.api_url + "/repos/" + hook.owner + "/" + hook.repo + "/dispatches";
     json payload = request_json(req);
-    for (const auto& [k, v] : hook.client_payload) payload[k] = render_placeholders(v, req);
+    for (const auto& [k, v] : hook.client_payload) payload[k] = render_github(v, job, hook.name);
     payload["webhook_id"] = job.message_id;
     body = {{"event_type", hook.event_type}, {"client_payload", payload}};
   }
@@ -90,8 +105,8 @@ net::HttpRequest http_request(const config::HookConfig& hook, const RollbackJob&
 }  // namespace
 
 CallOutcome call_hook(const config::HookConfig& hook, const RollbackJob& job, const Clock& clock,
-                      net::HttpSender& sender) {
-  if (hook.kind == config::HookKind::kExec) return run_exec_hook(hook, job);
+                      net::HttpSender& sender, const std::function<void(int pgid)>& started) {
+  if (hook.kind == config::HookKind::kExec) return run_exec_hook(hook, job, started);
   CallOutcome out;
   auto response = sender.send(http_request(hook, job, clock.now_seconds()));
   net::Verdict v = net::classify(response, clock.now_ms());

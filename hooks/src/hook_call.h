@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -23,8 +24,9 @@ struct CallOutcome {
 };
 
 // Runs one attempt (job.attempts counts it already). Exec hooks block up to their timeout.
+// Exec hooks call `started` with the child's process group once it runs.
 CallOutcome call_hook(const config::HookConfig& hook, const RollbackJob& job, const Clock& clock,
-                      net::HttpSender& sender);
+                      net::HttpSender& sender, const std::function<void(int pgid)>& started = {});
 // What the hook does, for the audit log: "POST https://host/..." (webhook paths and queries
 // often carry tokens, so only scheme and host), or the exec argv.
 std::string hook_action(const config::HookConfig& hook, const RollbackRequest& req);

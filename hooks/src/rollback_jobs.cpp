@@ -11,6 +11,7 @@
 #include "json_codec.h"
 #include "sloguard/common/log.h"
 #include "sloguard/common/units.h"
+#include "sloguard/hooks/exec.h"
 #include "sloguard/hooks/rollback.h"
 
 namespace sloguard::hooks {
@@ -39,6 +40,7 @@ json job_json(const RollbackJob& j) {
           {"next_at_ms", j.next_at_ms},
           {"started_at_ms", j.started_at_ms},
           {"message_id", j.message_id},
+          {"pgid", j.pgid},
           {"request", detail::request_json(j.request)}};
 }
 
@@ -62,6 +64,7 @@ std::optional<RollbackJob> parse_job(std::string_view key, std::string_view text
   job.next_at_ms = num("next_at_ms");
   job.started_at_ms = num("started_at_ms");
   job.message_id = str("message_id");
+  job.pgid = static_cast<int>(num("pgid"));
   if (auto it = j.find("request"); it != j.end()) job.request = detail::request_from_json(*it);
   if (job.hook.empty() || job.request.idempotency_key.empty()) return std::nullopt;
   return job;
@@ -269,6 +272,7 @@ struct RollbackJobs::Impl {
     Writes writes;
     // A job found "running" was cut off by a crash or a failed write: its call may or may not
     // have happened. It runs again with the same webhook-id.
+    const int interrupted_pgid = job.state == "running" ? job.pgid : 0;
     if (job.state == "running") {
       AuditEntry interrupted = audit_for(job, hook);
       interrupted.result = "interrupted";
@@ -324,6 +328,7 @@ struct RollbackJobs::Impl {
     // The attempt is recorded before the call: a crash from here on runs it again.
     ++job.attempts;
     job.state = "running";
+    job.pgid = 0;
     if (job.started_at_ms == 0) job.started_at_ms = now;
     writes.push_back({job.key, job_json(job).dump(-1, ' ', false, json::error_handler_t::replace)});
     if (!key_started) {
@@ -342,9 +347,24 @@ struct RollbackJobs::Impl {
       return Step::kStuck;
     }
     const config::HookConfig hook_copy = *hook;  // the config may be swapped during the call
+    const int stale_pgid = interrupted_pgid;
     lock.unlock();
 
-    detail::CallOutcome outcome = detail::call_hook(hook_copy, job, clock, sender);
+    // An exec run that the crash left behind is stopped before the job runs again, so two runs
+    // of one rollback never overlap.
+    if (hook_copy.kind == config::HookKind::kExec && stale_pgid > 0 &&
+        stop_stale_exec(stale_pgid, "SLOGUARD_WEBHOOK_ID=" + job.message_id, 5000)) {
+      log::warn("stopped an exec hook run left behind by a restart", {{"hook", job.hook}, {"pgid", std::to_string(stale_pgid)}});
+    }
+    auto record_pgid = [&](int pgid) {
+      std::lock_guard<std::mutex> relock(mu);
+      job.pgid = pgid;
+      if (Status s = store.put_state(job.key, job_json(job).dump(-1, ' ', false, json::error_handler_t::replace));
+          !s.ok()) {
+        log::warn("recording an exec hook's process group failed", {{"error", s.to_string()}});
+      }
+    };
+    detail::CallOutcome outcome = detail::call_hook(hook_copy, job, clock, sender, record_pgid);
 
     lock.lock();
     job.state = outcome.state;

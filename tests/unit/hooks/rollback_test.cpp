@@ -1,6 +1,7 @@
 // Verification rules, placeholders, exec, and the rollback jobs' safety rules with a fake
 // HTTP sender, a real RocksDB and a manual clock.
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -350,6 +351,55 @@ TEST_CASE("rollback jobs: a stored record of the wrong shape is an error, not a 
   REQUIRE(f.store->put_state("rbdue/bad/notify", "1").ok());
   CHECK(f.run("a") == "succeeded");
   CHECK(f.sender.requests.size() == 1);
+}
+
+TEST_CASE("a run left behind is stopped only when its environment names the job", "[hooks][exec]") {
+  std::atomic<int> pgid{0};
+  ExecResult result;
+  std::thread runner([&] {
+    result = run_exec({"/bin/sleep", "30"}, {{"SLOGUARD_WEBHOOK_ID", "msg_1"}}, 30000, 100,
+                      [&](int g) { pgid = g; });
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (pgid == 0) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::yield();
+  }
+  // A pid is used as soon as it is spawned; the environment shows once the program runs.
+  bool stopped = false;
+  CHECK_FALSE(stop_stale_exec(pgid, "SLOGUARD_WEBHOOK_ID=msg_2", 100));  // another job's: untouched
+  while (!(stopped = stop_stale_exec(pgid, "SLOGUARD_WEBHOOK_ID=msg_1", 5000))) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::yield();
+  }
+  runner.join();
+  CHECK(stopped);
+  CHECK(result.signal == 9);
+  CHECK_FALSE(stop_stale_exec(1, "SLOGUARD_WEBHOOK_ID=msg_1", 10));
+}
+
+TEST_CASE("github workflow inputs can carry the job's idempotency key and webhook-id", "[hooks][rollback]") {
+  JobsFixture f;
+  config::HookConfig gh;
+  gh.name = "gh";
+  gh.kind = config::HookKind::kGithub;
+  gh.api_url = "http://127.0.0.1:9";
+  gh.token = "t";
+  gh.owner = "acme";
+  gh.repo = "checkout";
+  gh.workflow = "rollback.yml";
+  gh.inputs = {{"key", "{idempotency_key}"}, {"id", "{webhook_id}"}, {"version", "{previous_version}"}};
+  f.cfg.release.hooks.push_back(gh);
+  RollbackRequest r = f.request("deploy/d1");
+  r.hooks = {"gh"};
+  r.previous_version = "v1";
+  REQUIRE(f.jobs->enqueue(r).ok());
+  f.jobs->run_due(f.cfg);
+  REQUIRE(f.sender.requests.size() == 1);
+  const auto body = nlohmann::json::parse(f.sender.requests[0].body);
+  CHECK(body["inputs"]["key"] == "deploy/d1/gh");
+  CHECK(body["inputs"]["id"].get<std::string>().rfind("msg_", 0) == 0);
+  CHECK(body["inputs"]["version"] == "v1");
 }
 
 }  // namespace

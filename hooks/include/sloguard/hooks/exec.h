@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,7 +25,15 @@ struct ExecResult {
 
 // argv[0] without '/' is looked up in PATH. `env` is the child's whole environment. The
 // timeout is real (steady clock) time: this waits on a real process. Thread-safe.
+// `started`, when set, is called with the child's process group id (its pid) right after the
+// spawn, before the wait (e.g. to record it, so a restart can stop a run left behind).
 ExecResult run_exec(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env,
-                    int64_t timeout_ms, size_t max_output);
+                    int64_t timeout_ms, size_t max_output, const std::function<void(int pgid)>& started = {});
+
+// Stops a run that a crashed sloguard left behind: SIGKILL to process group `pgid` when its
+// leader is still there and its environment holds `marker` ("NAME=value", e.g. the job's
+// SLOGUARD_WEBHOOK_ID), so a reused pid is never touched; then waits up to `wait_ms` for the
+// leader to be gone. Returns true when such a run was found.
+bool stop_stale_exec(int pgid, const std::string& marker, int64_t wait_ms);
 
 }  // namespace sloguard::hooks

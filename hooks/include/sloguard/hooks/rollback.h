@@ -97,6 +97,7 @@ struct RollbackJob {
   int attempts = 0;
   int64_t created_at_ms = 0, next_at_ms = 0, started_at_ms = 0;
   std::string message_id;   // webhook-id: the same for every attempt, across restarts
+  int pgid = 0;             // exec: the running attempt's process group (a restart stops it first)
   RollbackRequest request;
 };
 

@@ -136,7 +136,8 @@ ParsedRule parse_rule(ErrorSink& errors, const Item& item) {
     if (auto v = read_count(errors, *a, 0, 1000000)) r.failures_allowed = *v;
   }
   if (const Item* c = f.get("consecutive_failures"); c && probes) {
-    if (auto v = read_count(errors, *c, 1, 1000)) r.consecutive_failures = *v;
+    // At most 64: the daemon keeps the last 64 failures of each probe.
+    if (auto v = read_count(errors, *c, 1, 64)) r.consecutive_failures = *v;
   }
   if (errors.size() != before || !metric) return out;
   if (out.default_name) {

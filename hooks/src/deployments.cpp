@@ -19,6 +19,8 @@ constexpr size_t kMaxField = 256;
 constexpr size_t kMaxUrl = 2048;
 constexpr size_t kMaxLabel = 128;
 constexpr size_t kMaxStages = 20;
+constexpr int64_t kMaxStartedAgo = 86400;  // seconds
+constexpr int64_t kMaxStartedAhead = 300;
 constexpr std::string_view kProgressPrefix = "vprog/";
 
 Status field_error(const std::string& field, const std::string& what) {
@@ -100,7 +102,8 @@ Result<std::vector<Stage>> parse_stages(const json& body) {
 
 }  // namespace
 
-Result<DeploymentRequest> parse_deployment_request(const config::Config& cfg, std::string_view body_text) {
+Result<DeploymentRequest> parse_deployment_request(const config::Config& cfg, std::string_view body_text,
+                                                   int64_t now) {
   json body = json::parse(body_text, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
     return Status::InvalidArgument("body: expected a JSON object like {\"service\": \"checkout\", \"version\": \"v2\"}");
@@ -157,6 +160,9 @@ Result<DeploymentRequest> parse_deployment_request(const config::Config& cfg, st
       return field_error("started_at", "must be between 1970 and 9998");
     }
     req.started_at = static_cast<int64_t>(std::floor(t));
+    if (*req.started_at < now - kMaxStartedAgo || *req.started_at > now + kMaxStartedAhead) {
+      return field_error("started_at", "must be within 24h before and 5m after now (" + format_rfc3339(now) + ")");
+    }
   }
   return req;
 }

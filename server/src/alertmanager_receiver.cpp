@@ -3,7 +3,9 @@
 // refresh interval without a resend) and queue the route's rollback hooks as jobs, all in one
 // atomic batch per payload.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "http_json.h"
@@ -33,6 +35,23 @@ std::string alertmanager_record(const std::string& service, const std::string& n
   return json{{"service", service}, {"name", name}, {"severity", severity}, {"since", since},
               {"expires_at", expires_at}}
       .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// A label value as part of a state key and an Idempotency-Key header: kept when it is plain,
+// otherwise a hash of it (labels may hold any UTF-8, slashes, even line breaks).
+std::string key_part(const std::string& value) {
+  const bool plain = !value.empty() && value.size() <= 128 && std::all_of(value.begin(), value.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':';
+  });
+  if (plain) return value;
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a: a stable name, not a secret
+  for (unsigned char c : value) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "h%016llx", static_cast<unsigned long long>(h));
+  return buf;
 }
 
 }  // namespace
@@ -143,7 +162,9 @@ void Server::Impl::install_alertmanager_route(const RouteFn& route) {
                 continue;
               }
               ++matched;
-              const std::string key = fingerprint.empty() ? alertname + "/" + service : fingerprint;
+              // Per service: two routes may send one alert to two services' hooks.
+              const std::string alert_id = fingerprint.empty() ? key_part(alertname) : fingerprint;
+              const std::string key = alert_id + "/" + service;
               if (status != "firing") {
                 changes[key] = std::nullopt;
                 writes.push_back({std::string(kAlertmanagerPrefix) + key, std::nullopt});
@@ -156,8 +177,7 @@ void Server::Impl::install_alertmanager_route(const RouteFn& route) {
               hooks::RollbackRequest rr;
               rr.service = service;
               rr.trigger = "alertmanager";
-              rr.idempotency_key = "alertmanager/" + (fingerprint.empty() ? alertname : fingerprint) + "/" +
-                                   std::to_string(starts);
+              rr.idempotency_key = "alertmanager/" + alert_id + "/" + std::to_string(starts) + "/" + service;
               rr.reason = "Alertmanager alert " + alertname + " firing";
               if (alert.contains("annotations") && alert["annotations"].is_object()) {
                 const std::string summary = alert["annotations"].value("summary", "");

@@ -279,7 +279,7 @@ void Server::Impl::install_release_routes(const RouteFn& route) {
   route("POST", "/api/v1/deployments", "/api/v1/deployments", Role::kIngest,
         [this](const httplib::Request& req, httplib::Response& res) {
           auto cfg = config();
-          auto parsed = hooks::parse_deployment_request(*cfg, req.body);
+          auto parsed = hooks::parse_deployment_request(*cfg, req.body, clock.now_seconds());
           if (!parsed.ok()) {
             const std::string& m = parsed.status().message();
             reply_error(res, 400, m, {{"field", m.substr(0, m.find(':'))}});

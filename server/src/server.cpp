@@ -190,8 +190,11 @@ Status Server::Impl::record_probe_results(const std::vector<collector::ProbeResu
     metrics.probe_result(r.probe, p->service, r.success(), r.latency_ms, r.http_status,
                          collector::probe_outcome_name(r.outcome));
     auto& last = last_probe[r.probe];
-    if (r.ts < last.ts) continue;  // an older result does not move the streak
+    const bool first = last.probe.empty();
+    if (!first && r.ts < last.ts) continue;  // an older result does not move the streak
+    const bool repeat = !first && r.ts == last.ts;
     last = r;
+    if (repeat) continue;  // the same run sent twice (a retried push, prober and push): counted once
     auto& run = probe_failures[r.probe];
     if (r.success()) {
       run.clear();

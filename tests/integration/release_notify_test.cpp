@@ -162,7 +162,7 @@ TEST_CASE("rollback hooks run from Alertmanager alerts notify their result", "[i
   const json n = notified.last().json();
   CHECK(n["type"] == "sloguard.rollback.succeeded");
   CHECK(n["data"]["trigger"] == "alertmanager");
-  CHECK(n["data"]["alert_key"] == "sloguard/rollback/alertmanager/abc123/1767225000");
+  CHECK(n["data"]["alert_key"] == "sloguard/rollback/alertmanager/abc123/1767225000/checkout");
   CHECK(hook.count() == 1);
 }
 

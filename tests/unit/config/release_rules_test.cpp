@@ -198,7 +198,7 @@ TEST_CASE("rule errors are located and say what was expected", "[config][release
                    "release.verification.rules[11].window: does not apply to metric probe_failures, which fails after "
                    "consecutive_failures failed probes in a row");
   require_error_at(r, 16, 65,
-                   "release.verification.rules[12].consecutive_failures: expected a whole number 1..1000, got \"0\"");
+                   "release.verification.rules[12].consecutive_failures: expected a whole number 1..64, got \"0\"");
   require_error_at(r, 17, 49,
                    "release.verification.rules[13].consecutive_failures: applies only to metric probe_failures");
   require_error_at(r, 18, 9, "release.verification.rules[14]: missing required key \"max\"");

@@ -88,7 +88,11 @@ struct DeploymentRequest {
   std::optional<int64_t> started_at;  // Default: now
   std::vector<Stage> stages;
 };
-Result<DeploymentRequest> parse_deployment_request(const config::Config& cfg, std::string_view json_body);
+// started_at must lie within [now - 24h, now + 5m]: a deployment far in the past would be
+// judged at once on old traffic (an ingest token could then call rollback hooks over any past
+// incident), one in the future would wait forever.
+Result<DeploymentRequest> parse_deployment_request(const config::Config& cfg, std::string_view json_body,
+                                                   int64_t now);
 
 // Thread-safe.
 class DeploymentStore {

@@ -39,6 +39,9 @@ ExecResult run_exec(const std::vector<std::string>& argv, const std::vector<std:
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
   posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+  // Nothing else of the daemon's reaches the hook: sockets, the store's files, pipes that some
+  // library opened without O_CLOEXEC.
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   // Its own process group, so the timeout kills whatever it started too; default signal

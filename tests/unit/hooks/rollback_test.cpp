@@ -6,6 +6,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <unistd.h>
 
 #include "sloguard/hooks/exec.h"
 #include "sloguard/hooks/rollback.h"
@@ -54,6 +55,13 @@ TEST_CASE("exec runs without a shell in a clean environment and captures bounded
   ExecResult big = run_exec({"/bin/sh", "-c", "head -c 5000 /dev/zero"}, {}, 10000, 100);
   CHECK(big.output.size() == 100);
   CHECK(big.output_truncated);
+  // No descriptor of the caller's but stdin, stdout and stderr reaches the child.
+  int leaked[2];
+  REQUIRE(pipe(leaked) == 0);  // without O_CLOEXEC on purpose
+  ExecResult fds = run_exec({"/bin/sh", "-c", "ls /proc/self/fd | wc -l"}, {}, 10000, 100);
+  close(leaked[0]);
+  close(leaked[1]);
+  CHECK(fds.output == "4\n");  // 0, 1, 2 and the directory ls reads
   ExecResult missing = run_exec({"/nonexistent/program"}, {}, 1000, 100);
   CHECK_FALSE(missing.ok());
 }

@@ -284,7 +284,7 @@ int run_deploy_start(const DeployStartArgs& args, std::ostream& out, std::ostrea
   httplib::Headers headers;
   if (!add_token(args.token_env, headers, why)) return cannot(why);
 
-  const Answer a = send(args.server, "POST", "/api/v1/deployments", headers, body.dump(),
+  const Answer a = send(args.server, "POST", "/api/v1/deployments", headers, body.dump(-1, ' ', false, json::error_handler_t::replace),
                         std::chrono::seconds(args.timeout_seconds));
   if (!a.transport_error.empty()) return cannot(a.transport_error);
   if (a.status == 401 || a.status == 403) return cannot(auth_failure(a, args.token_env, "ingest"));

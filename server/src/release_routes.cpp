@@ -86,8 +86,7 @@ json Server::Impl::analysis_json(const config::Config& cfg, const hooks::Deploym
   if (progress) {
     for (const auto& c : progress->rules) rules.push_back(json::parse(hooks::to_json_rule(c)));
   }
-  json stages = json::array();
-  for (const auto& st : d.stages) stages.push_back({{"weight", st.weight}, {"duration_s", st.duration_ms / 1000}});
+  const json stages = json::parse(hooks::to_json(d))["stages"];  // the deployment's own form
   json body = {{"deployment_id", d.id},
                {"service", d.service},
                {"version", d.version},

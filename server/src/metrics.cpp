@@ -122,6 +122,10 @@ Metrics::Metrics()
                            .Name("sloguard_internal_errors_total")
                            .Help("Errors that escaped a background round and were caught, by component.")
                            .Register(*registry_)),
+      route_info_(prometheus::BuildGauge()
+                      .Name("sloguard_http_route_info")
+                      .Help("1 for each HTTP route, with the role it needs (none: open).")
+                      .Register(*registry_)),
       release_gate_allowed_(prometheus::BuildGauge()
                                 .Name("sloguard_release_gate_allowed")
                                 .Help("Release gate verdict per service: 1 allow, 0 deny (each evaluation round).")
@@ -328,6 +332,10 @@ void Metrics::publish_gates(const std::map<std::string, bool>& allowed_by_servic
   std::lock_guard<std::mutex> lock(gates_mu_);
   for (const auto& [service, allowed] : allowed_by_service) gates_.set({{"service", service}}, allowed ? 1 : 0);
   gates_.finish();
+}
+
+void Metrics::route_installed(const std::string& method, const std::string& route, const std::string& role) {
+  route_info_.Add({{"method", method}, {"route", route}, {"role", role}}).Set(1);
 }
 
 void Metrics::internal_error(const std::string& component) {

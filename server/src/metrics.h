@@ -67,6 +67,9 @@ class Metrics {
                       const std::map<std::string, size_t>& pending, const std::map<std::string, size_t>& dead);
   // One delivery attempt: result is "delivered", "retried" or "failed".
   void notification_attempt(const std::string& notifier, const char* result);
+  // sloguard_http_route_info{method,route,role} 1 for each route the server installs (role
+  // "none" for open ones): what the API offers and who may call it, for audits and tests.
+  void route_installed(const std::string& method, const std::string& route, const std::string& role);
   // Something escaped a background thread's round and was caught (by component).
   void internal_error(const std::string& component);
   // A rollback job's final result (succeeded, failed, dry_run, skipped_cooldown, skipped_limit).
@@ -100,6 +103,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& notifications_;
   prometheus::Family<prometheus::Counter>& hook_runs_;
   prometheus::Family<prometheus::Counter>& internal_errors_;
+  prometheus::Family<prometheus::Gauge>& route_info_;
   prometheus::Family<prometheus::Gauge>& release_gate_allowed_;
   prometheus::Family<prometheus::Gauge>& deployment_started_;
   // The newest deployment per (service, environment): its start and gauge (one per pair).

@@ -70,6 +70,7 @@ void Server::Impl::install_routes() {
   // Wraps a handler with authorization, error containment and the request-duration metric.
   auto route = [this](const std::string& method, const std::string& pattern, const std::string& route_name,
                       std::optional<config::Role> role, httplib::Server::Handler fn) {
+    metrics.route_installed(method, route_name, role ? std::string(config::role_name(*role)) : "none");
     httplib::Server::Handler h = [this, method, route_name, role, fn](const httplib::Request& req,
                                                                       httplib::Response& res) {
       const auto t0 = std::chrono::steady_clock::now();

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <string>
 #include <utility>
 #include <vector>
@@ -165,6 +166,26 @@ std::set<std::pair<std::string, std::string>> counted_routes(testing::ServerFixt
   return out;
 }
 
+// (method, route, role) of every route the server says it installed (sloguard_http_route_info).
+std::set<std::tuple<std::string, std::string, std::string>> installed_routes(testing::ServerFixture& fx) {
+  auto res = fx.http().Get("/metrics", testing::bearer(kReadSecret));
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  const std::string prefix = "sloguard_http_route_info{";
+  std::set<std::tuple<std::string, std::string, std::string>> out;
+  size_t start = 0;
+  while (start < res->body.size()) {
+    size_t end = res->body.find('\n', start);
+    if (end == std::string::npos) end = res->body.size();
+    const std::string line = res->body.substr(start, end - start);
+    if (line.rfind(prefix, 0) == 0) {
+      out.emplace(label_value(line, "method"), label_value(line, "route"), label_value(line, "role"));
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
 std::string role_text(const std::optional<Role>& role) {
   return role ? std::string(config::role_name(*role)) : "open";
 }
@@ -231,4 +252,16 @@ TEST_CASE("the auth matrix table lists every route the server installs", "[auth]
     CHECK(counted.count({method, route}) == 1);
   }
   CHECK(counted.size() == kRoutes.size());
+  // The server's own list of routes, with their roles: a route on a path none of the requests
+  // above reached, or with another role than the table's, shows here.
+  std::set<std::tuple<std::string, std::string, std::string>> expected;
+  for (const RouteCase& rc : kRoutes) {
+    expected.emplace(rc.method, rc.route, rc.role ? std::string(config::role_name(*rc.role)) : "none");
+  }
+  const auto installed = installed_routes(fx);
+  for (const auto& [method, route, role] : installed) {
+    INFO("the server installed " << method << " " << route << " for role " << role);
+    CHECK(expected.count({method, route, role}) == 1);
+  }
+  CHECK(installed.size() == expected.size());
 }

@@ -29,6 +29,12 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
   if (Status s = impl->remote_write.load(); !s.ok()) {
     return Status::IOError("remote_write state: " + s.message());
   }
+  // The newest deployment per service and environment, as before the restart.
+  if (auto recent = impl->deployments.list({}, 1000); recent.ok()) {
+    for (const auto& d : *recent) impl->metrics.deployment_started(d.service, d.version, d.environment, d.started_at);
+  } else {
+    log::warn("reading deployments for /metrics failed", {{"error", recent.status().to_string()}});
+  }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 

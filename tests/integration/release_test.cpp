@@ -286,6 +286,12 @@ TEST_CASE("deployments are validated, listed newest first and kept across a rest
   // One series per service and environment: v1's is gone.
   CHECK(metrics->body.find("version=\"v1\"") == std::string::npos);
   f.reopen();
+  // ... and the newest is there again after a restart.
+  auto again = f.http().Get("/metrics");
+  REQUIRE(again);
+  CHECK(again->body.find("sloguard_deployment_started_timestamp_seconds{environment=\"prod\",service=\"checkout\","
+                         "version=\"v2\"} 1767225900") != std::string::npos);
+  CHECK(again->body.find("version=\"v1\"") == std::string::npos);
   auto [code, list] = f.get("/api/v1/deployments?service=checkout");
   REQUIRE(code == 200);
   REQUIRE(list["deployments"].size() == 2);

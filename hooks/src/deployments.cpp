@@ -244,18 +244,6 @@ Result<std::vector<Deployment>> DeploymentStore::list(std::string_view service, 
   return out;
 }
 
-Result<std::vector<Deployment>> DeploymentStore::unjudged() const {
-  auto all_d = all();
-  if (!all_d.ok()) return all_d.status();
-  std::vector<Deployment> out;
-  for (auto& d : *all_d) {
-    if (!d.verification) out.push_back(std::move(d));
-  }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const Deployment& a, const Deployment& b) { return a.started_at < b.started_at; });
-  return out;
-}
-
 Status DeploymentStore::save_verification(const std::string& id, const Verification& v) {
   std::lock_guard<std::mutex> lock(create_mu_);
   const std::string key = std::string(kVerifyPrefix) + id;

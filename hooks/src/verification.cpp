@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <map>
 
 #include "sloguard/common/log.h"
@@ -10,8 +11,6 @@
 namespace sloguard::hooks {
 namespace {
 
-// How many of the newest deployments are looked at for one that supersedes an older one.
-constexpr size_t kSupersedeLookback = 200;
 
 std::string pct(double r) {
   char buf[32];
@@ -389,21 +388,22 @@ Result<RoundStep> check_deployment(const slo::Source& source, const config::Conf
 
 size_t verify_round(DeploymentStore& deployments, const slo::Source& source, const config::Config& cfg, int64_t now,
                     const ProbeStreak& probes, const RollbackPlanner& planner, const VerdictSink& sink) {
-  auto pending = deployments.unjudged();
-  if (!pending.ok()) {
-    log::error("listing deployments failed", {{"error", pending.status().to_string()}});
+  // One read of the deployments serves both the unjudged ones (oldest first) and the newer
+  // deployments that end the verification of older ones of the same service and environment
+  // (without version labels both would be judged on the same traffic, and the older one's
+  // rollback would carry the wrong versions).
+  auto recent = deployments.list({}, std::numeric_limits<size_t>::max());  // newest first
+  if (!recent.ok()) {
+    log::error("listing deployments failed", {{"error", recent.status().to_string()}});
     return 0;
   }
-  size_t judged = 0;
-  // Newer deployments end the verification of older ones of the same service and environment:
-  // without version labels both would be judged on the same traffic, and the older one's
-  // rollback would carry the wrong versions.
-  std::vector<Deployment> recent;
-  if (!pending->empty()) {
-    auto listed = deployments.list({}, kSupersedeLookback);
-    if (listed.ok()) recent = std::move(listed).value();
+  std::vector<const Deployment*> pending;
+  for (auto it = recent->rbegin(); it != recent->rend(); ++it) {
+    if (!it->verification) pending.push_back(&*it);
   }
-  for (const Deployment& d : *pending) {
+  size_t judged = 0;
+  for (const Deployment* dp : pending) {
+    const Deployment& d = *dp;
     if (!cfg.find_service(d.service)) continue;
     const config::VerificationConfig& vc = cfg.release.verification_for(d.service);
     if (!vc.enabled || now < verification_start(d)) continue;
@@ -413,7 +413,7 @@ size_t verify_round(DeploymentStore& deployments, const slo::Source& source, con
       continue;
     }
     const Deployment* newer = nullptr;
-    for (const Deployment& e : recent) {
+    for (const Deployment& e : *recent) {
       if (e.id != d.id && e.service == d.service && e.environment == d.environment && e.started_at <= now &&
           (e.started_at > d.started_at || (e.started_at == d.started_at && e.created_at > d.created_at))) {
         newer = &e;

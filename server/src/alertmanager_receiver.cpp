@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <openssl/sha.h>
 
 #include "http_json.h"
 #include "server_impl.h"
@@ -44,14 +45,15 @@ std::string key_part(const std::string& value) {
     return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':';
   });
   if (plain) return value;
-  uint64_t h = 1469598103934665603ULL;  // FNV-1a: a stable name, not a secret
-  for (unsigned char c : value) {
-    h ^= c;
-    h *= 1099511628211ULL;
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(value.data()), value.size(), d);
+  std::string out = "h";
+  char hex[3];
+  for (int i = 0; i < 8; ++i) {
+    std::snprintf(hex, sizeof hex, "%02x", d[i]);
+    out += hex;
   }
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "h%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return out;
 }
 
 }  // namespace

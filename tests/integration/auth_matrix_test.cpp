@@ -148,40 +148,36 @@ std::string label_value(const std::string& line, const std::string& name) {
   return end == std::string::npos ? "" : line.substr(at, end - at);
 }
 
-// (method, route) of every request the server counted in sloguard_http_request_duration_seconds.
-std::set<std::pair<std::string, std::string>> counted_routes(testing::ServerFixture& fx) {
+// The lines of /metrics that start with `prefix` (a metric name and "{").
+std::vector<std::string> metric_lines(testing::ServerFixture& fx, const std::string& prefix) {
   auto res = fx.http().Get("/metrics", testing::bearer(kReadSecret));
   REQUIRE(res);
   REQUIRE(res->status == 200);
-  const std::string prefix = "sloguard_http_request_duration_seconds_count{";
-  std::set<std::pair<std::string, std::string>> out;
+  std::vector<std::string> out;
   size_t start = 0;
   while (start < res->body.size()) {
     size_t end = res->body.find('\n', start);
     if (end == std::string::npos) end = res->body.size();
-    const std::string line = res->body.substr(start, end - start);
-    if (line.rfind(prefix, 0) == 0) out.emplace(label_value(line, "method"), label_value(line, "route"));
+    if (res->body.compare(start, prefix.size(), prefix) == 0) out.push_back(res->body.substr(start, end - start));
     start = end + 1;
+  }
+  return out;
+}
+
+// (method, route) of every request the server counted in sloguard_http_request_duration_seconds.
+std::set<std::pair<std::string, std::string>> counted_routes(testing::ServerFixture& fx) {
+  std::set<std::pair<std::string, std::string>> out;
+  for (const auto& line : metric_lines(fx, "sloguard_http_request_duration_seconds_count{")) {
+    out.emplace(label_value(line, "method"), label_value(line, "route"));
   }
   return out;
 }
 
 // (method, route, role) of every route the server says it installed (sloguard_http_route_info).
 std::set<std::tuple<std::string, std::string, std::string>> installed_routes(testing::ServerFixture& fx) {
-  auto res = fx.http().Get("/metrics", testing::bearer(kReadSecret));
-  REQUIRE(res);
-  REQUIRE(res->status == 200);
-  const std::string prefix = "sloguard_http_route_info{";
   std::set<std::tuple<std::string, std::string, std::string>> out;
-  size_t start = 0;
-  while (start < res->body.size()) {
-    size_t end = res->body.find('\n', start);
-    if (end == std::string::npos) end = res->body.size();
-    const std::string line = res->body.substr(start, end - start);
-    if (line.rfind(prefix, 0) == 0) {
-      out.emplace(label_value(line, "method"), label_value(line, "route"), label_value(line, "role"));
-    }
-    start = end + 1;
+  for (const auto& line : metric_lines(fx, "sloguard_http_route_info{")) {
+    out.emplace(label_value(line, "method"), label_value(line, "route"), label_value(line, "role"));
   }
   return out;
 }

@@ -11,6 +11,7 @@
 #include "sloguard/hooks/exec.h"
 #include "sloguard/hooks/rollback.h"
 #include "sloguard/hooks/verification.h"
+#include "polling.h"
 #include "temp_dir.h"
 
 namespace sloguard::hooks {
@@ -261,16 +262,13 @@ TEST_CASE("rollback jobs: workers run queued jobs off the caller's thread", "[ho
   auto shared = std::make_shared<const config::Config>(cfg);
   f.jobs->start(2, [shared] { return shared; });
   REQUIRE(f.jobs->enqueue(f.request("a")).ok());
-  // Poll with a deadline: the worker is a real thread.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  for (;;) {
-    {
-      std::lock_guard<std::mutex> lock(f.sender.mu);
-      if (!f.sender.requests.empty()) break;
-    }
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  // The worker is a real thread: poll with a deadline.
+  REQUIRE(sloguard::testing::poll_until(
+      [&] {
+        std::lock_guard<std::mutex> lock(f.sender.mu);
+        return !f.sender.requests.empty();
+      },
+      std::chrono::seconds(10), std::chrono::milliseconds(5)));
   f.jobs->stop();
   auto h = f.jobs->history(1);
   REQUIRE(h.ok());

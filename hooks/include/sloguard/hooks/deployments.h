@@ -105,8 +105,6 @@ class DeploymentStore {
   Result<std::optional<Deployment>> get(std::string_view id) const;
   // The service's deployments (every service when empty), newest started_at first, at most limit.
   Result<std::vector<Deployment>> list(std::string_view service, size_t limit) const;
-  // Deployments without a verdict yet, oldest first.
-  Result<std::vector<Deployment>> unjudged() const;
   // Stores the verdict; AlreadyExists when the deployment was judged before (never overwritten).
   Status save_verification(const std::string& id, const Verification& v);
   // Stores the verdict, its progress and `also` (the rollback jobs it decides) in one atomic

@@ -7,7 +7,7 @@
 # /api/v1/events, VictoriaMetrics /api/v1/import). Prints every run, the medians and the
 # ratio sloguard/VM. See bench/README.md.
 #
-#   bench/remote_write.sh [RUNS=5] [REQUESTS=4800] [CONNECTIONS=2]
+#   bench/remote_write.sh [RUNS=5] [REQUESTS=4800] [CONNECTIONS=2]     # SKIP_BUILD=1: no rebuild
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -18,7 +18,11 @@ if ! command -v victoria-metrics >/dev/null; then
   sudo=; [ "$(id -u)" -ne 0 ] && sudo=sudo
   $sudo apt-get install -y victoria-metrics
 fi
-SLOGUARD_BUILD_DIR=build-release scripts/build.sh Release >/dev/null
+# SKIP_BUILD=1: use build-release/ as it is (only the two targets below are needed).
+if [ -z "${SKIP_BUILD:-}" ]; then
+  cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build-release --target sloguard remote_write_bench >/dev/null
+fi
 sg_bin=build-release/cli/sloguard
 bench=build-release/bench/remote_write_bench
 

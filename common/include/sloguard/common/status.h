@@ -10,7 +10,8 @@
 
 namespace sloguard {
 
-class Status {
+// [[nodiscard]] (and -Werror=unused-result in the build): a Status nobody looks at is a bug.
+class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk = 0,
@@ -55,7 +56,7 @@ class Status {
 
 // A value or an error Status. Accessing value() of an error is a programming error.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}           // NOLINT: implicit by design
   // An error. Passing an OK Status is a bug; it becomes Internal so it cannot pass as success.

@@ -78,8 +78,7 @@ int main(int argc, char** argv) {
     }
     if (!batch.empty() && !st.write_rollups(batch).ok()) return 1;
     n += batch.size();
-    st.flush();
-    st.compact();
+    if (!st.flush().ok() || !st.compact().ok()) return 1;
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("filled %llu minute buckets (+hour rollups) in %.1f s (%.0f buckets/s)\n", (unsigned long long)n, s,
                 n / s);

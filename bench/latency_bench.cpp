@@ -88,8 +88,7 @@ int main(int argc, char** argv) {
       }
     }
     if (!batch.empty() && !st.write_rollups(batch).ok()) return 1;
-    st.flush();
-    st.compact();
+    if (!st.flush().ok() || !st.compact().ok()) return 1;
     std::printf("filled %d series x %d days of minute sketches in %.1f s\n", series, days,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     bs.mark_filled();

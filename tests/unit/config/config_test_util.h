@@ -72,9 +72,9 @@ inline void write_file(const std::filesystem::path& path, const std::string& con
   out << content;
 }
 
-// The repository's config/examples, found from this file's path (tests/unit/config/).
+// The repository's config/examples.
 inline std::filesystem::path examples_dir() {
-  return std::filesystem::path(__FILE__).parent_path() / ".." / ".." / ".." / "config" / "examples";
+  return std::filesystem::path(SLOGUARD_SOURCE_DIR) / "config" / "examples";
 }
 
 }  // namespace sloguard::config::testing

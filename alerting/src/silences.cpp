@@ -5,6 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <openssl/rand.h>
+#include <re2/re2.h>
 
 #include "sloguard/common/units.h"
 
@@ -52,50 +53,25 @@ Result<int64_t> read_time(const json& v, const std::string& field) {
   return bad(field, "must be a Unix time in seconds or RFC 3339");
 }
 
-// std::regex backtracks and recurses: a long pattern can exhaust the stack, and a
-// quantified group that itself holds a quantifier ("(a*)*") can take exponential time.
+// Patterns are stored and shown back; a bound keeps a silence a readable record.
 constexpr size_t kMaxMatcherBytes = 256;
-bool nested_quantifier(const std::string& re) {
-  std::vector<bool> group_has_quantifier;  // one per open group
-  bool last_group_quantified = false;      // the group just closed held a quantifier
-  for (size_t i = 0; i < re.size(); ++i) {
-    const char c = re[i];
-    if (c == '\\') {
-      ++i;
-      last_group_quantified = false;
-      continue;
-    }
-    const bool quantifier = c == '*' || c == '+' || c == '?' || c == '{';
-    if (quantifier && last_group_quantified) return true;
-    last_group_quantified = false;
-    if (c == '(') {
-      group_has_quantifier.push_back(false);
-    } else if (c == ')' && !group_has_quantifier.empty()) {
-      last_group_quantified = group_has_quantifier.back();
-      group_has_quantifier.pop_back();
-      if (last_group_quantified && !group_has_quantifier.empty()) group_has_quantifier.back() = true;
-    } else if (quantifier && !group_has_quantifier.empty()) {
-      group_has_quantifier.back() = true;
-    }
-  }
-  return false;
-}
 
 Result<Matcher> finish_matcher(Matcher m, const std::string& field) {
   if (m.name.empty()) return bad(field + ".name", "must not be empty");
   if (m.value.size() > kMaxMatcherBytes) {
     return bad(field + ".value", "must be at most " + std::to_string(kMaxMatcherBytes) + " bytes");
   }
-  if (m.is_regex && nested_quantifier(m.value)) {
-    return bad(field + ".value", "a repeated group that itself repeats (like (a*)*) is not allowed: it can take "
-                                 "exponential time to match");
-  }
   if (m.is_regex) {
-    try {
-      m.re = std::make_shared<const std::regex>(m.value, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      return bad(field + ".value", std::string("is not a valid regular expression: ") + e.what());
+    RE2::Options options;
+    options.set_log_errors(false);  // RE2 would print every bad pattern to stderr
+    // Checked alone first, so the error speaks of the pattern the user wrote.
+    if (RE2 alone(m.value, options); !alone.ok()) {
+      return bad(field + ".value", "is not a valid RE2 regular expression: " + alone.error());
     }
+    // Anchored as Alertmanager does, so "checkout" does not match "checkout-eu".
+    auto re = std::make_shared<const RE2>("^(?:" + m.value + ")$", options);
+    if (!re->ok()) return bad(field + ".value", "is not a valid RE2 regular expression: " + re->error());
+    m.re = std::move(re);
   }
   return m;
 }

@@ -7,6 +7,8 @@
 #include <openssl/rand.h>
 #include <re2/re2.h>
 
+#include "sloguard/common/json_record.h"
+#include "sloguard/common/log.h"
 #include "sloguard/common/units.h"
 
 namespace sloguard::alerting {
@@ -185,7 +187,7 @@ Result<Silence> from_object(const json& j, int64_t now_ms, bool stored) {
 bool Matcher::matches(const std::map<std::string, std::string>& labels) const {
   auto it = labels.find(name);
   const std::string v = it == labels.end() ? std::string() : it->second;
-  bool m = is_regex ? std::regex_match(v, *re) : v == value;
+  bool m = is_regex ? RE2::FullMatch(v, *re) : v == value;
   return m == is_equal;
 }
 
@@ -236,30 +238,28 @@ std::string stored_json(const Silence& s) {
 }  // namespace
 
 Result<Silence> silence_from_json(const std::string& stored) {
-  json j = json::parse(stored, nullptr, false);
-  if (j.is_discarded()) return Status::Corruption("stored silence is not JSON");
-  int64_t updated = j.value("updatedAtMs", int64_t{0});
-  j.erase("updatedAtMs");
-  try {
+  return decode_record<Silence>(stored, "stored silence", [](const json& stored_j) -> Result<Silence> {
+    json j = stored_j;
+    int64_t updated = j.value("updatedAtMs", int64_t{0});
+    j.erase("updatedAtMs");
     auto s = from_object(j, updated, true);
-    if (!s.ok()) return Status::Corruption("stored silence: " + s.status().message());
-    s.value().updated_at_ms = updated;
+    if (s.ok()) s.value().updated_at_ms = updated;
     return s;
-  } catch (const json::exception& e) {
-    return Status::Corruption(std::string("stored silence: ") + e.what());
-  }
+  });
 }
 
 Status Silences::load() {
   if (!store_) return Status::OK();
   std::map<std::string, Silence> loaded;
   Status bad_entry;
-  Status s = store_->scan_state(kPrefix, [&](std::string_view, std::string_view v) {
+  Status s = store_->scan_state(kPrefix, [&](std::string_view key, std::string_view v) {
     auto sil = silence_from_json(std::string(v));
     if (sil.ok()) {
       loaded[sil.value().id] = std::move(sil).value();
     } else {
-      bad_entry = sil.status();
+      // Skipped: one bad record must not hide the other silences.
+      bad_entry = Status::Corruption(std::string(key) + ": " + sil.status().message());
+      log::error("skipping an unreadable silence", {{"key", std::string(key)}, {"error", sil.status().message()}});
     }
   });
   if (!s.ok()) return s;

@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sloguard/common/json_record.h"
+
 namespace sloguard::alerting {
 
 using nlohmann::json;
@@ -65,8 +67,7 @@ std::string to_json(const AlertState& a) {
 }
 
 Result<AlertState> alert_from_json(const std::string& text) {
-  try {
-    json j = json::parse(text);
+  return decode_record<AlertState>(text, "stored alert state", [](const json& j) {
     AlertState a;
     a.slo = j.at("slo").get<std::string>();
     a.service = j.at("service").get<std::string>();
@@ -95,9 +96,7 @@ Result<AlertState> alert_from_json(const std::string& text) {
     a.short_events = j.value("short_events", uint64_t{0});
     if (auto p = j.find("paged"); p != j.end() && p->is_array()) a.paged = p->get<std::vector<std::string>>();
     return a;
-  } catch (const json::exception& e) {
-    return Status::Corruption(std::string("stored alert state does not decode: ") + e.what());
-  }
+  });
 }
 
 }  // namespace sloguard::alerting

@@ -65,6 +65,7 @@ Status AlertEngine::load() {
       loaded[a.value().key()] = std::move(a).value();
     } else {
       bad = Status::Corruption(std::string(key) + ": " + a.status().message());
+      log::error("skipping an unreadable alert state", {{"key", std::string(key)}, {"error", a.status().message()}});
     }
   });
   if (!s.ok()) return s;

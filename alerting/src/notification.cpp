@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "notifier_providers.h"
+#include "sloguard/common/json_record.h"
 #include "sloguard/common/units.h"
 
 namespace sloguard::alerting {
@@ -174,9 +175,7 @@ std::string to_json(const Notification& n) {
 }
 
 Result<Notification> notification_from_json(const std::string& text) {
-  try {
-    const json j = json::parse(text);
-    if (!j.is_object()) return Status::InvalidArgument("notification: expected a JSON object");
+  return decode_record<Notification>(text, "notification", [](const json& j) -> Result<Notification> {
     Notification n;
     n.id = j.at("id").get<std::string>();
     n.alert_key = j.value("alert_key", "");
@@ -204,7 +203,7 @@ Result<Notification> notification_from_json(const std::string& text) {
     n.link = j.value("link", "");
     n.kind = j.value("kind", std::string(kKindAlert));  // entries stored before kinds existed are alerts
     if (n.kind != kKindAlert && n.kind != kKindVerification && n.kind != kKindRollback) {
-      return Status::InvalidArgument("notification: unknown kind \"" + n.kind + "\"");
+      return Status::InvalidArgument("unknown kind \"" + n.kind + "\"");
     }
     n.deployment_id = j.value("deployment_id", "");
     n.version = j.value("version", "");
@@ -217,9 +216,7 @@ Result<Notification> notification_from_json(const std::string& text) {
     n.reason = j.value("reason", "");
     n.detail = j.value("detail", "");
     return n;
-  } catch (const json::exception& e) {
-    return Status::InvalidArgument(std::string("notification: ") + e.what());
-  }
+  });
 }
 
 std::string render_template(const std::string& tmpl, const Notification& n) {

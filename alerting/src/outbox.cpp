@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "sloguard/common/json_record.h"
 #include "sloguard/common/log.h"
 
 namespace sloguard::alerting {
@@ -38,8 +39,7 @@ std::string to_json(const OutboxEntry& e) {
 }
 
 Result<OutboxEntry> outbox_entry_from_json(const std::string& text) {
-  try {
-    json j = json::parse(text);
+  return decode_record<OutboxEntry>(text, "stored outbox entry", [](const json& j) -> Result<OutboxEntry> {
     OutboxEntry e;
     e.seq = j.at("seq").get<uint64_t>();
     e.notifier = j.at("notifier").get<std::string>();
@@ -52,9 +52,7 @@ Result<OutboxEntry> outbox_entry_from_json(const std::string& text) {
     if (!n.ok()) return n.status();
     e.notification = std::move(n).value();
     return e;
-  } catch (const json::exception& ex) {
-    return Status::Corruption(std::string("stored outbox entry does not decode: ") + ex.what());
-  }
+  });
 }
 
 Status Outbox::load() {
@@ -68,6 +66,7 @@ Status Outbox::load() {
         into[e.value().seq] = std::move(e).value();
       } else {
         bad = Status::Corruption(std::string(key) + ": " + e.status().message());
+        log::error("skipping an unreadable outbox entry", {{"key", std::string(key)}, {"error", e.status().message()}});
       }
     };
   };
@@ -198,7 +197,11 @@ size_t Outbox::deliver_due(const std::map<std::string, Notifier*>& notifiers, co
         break;
       }
       if (e.next_attempt_ms > now) break;
-      net::Verdict v = notifier->deliver(e.notification, e.attempts + 1);
+      net::Verdict v;
+      // A notifier that throws (a bug, an allocation failure) costs one attempt, not the thread.
+      if (!run_guarded("outbox", report_, [&] { v = notifier->deliver(e.notification, e.attempts + 1); })) {
+        v = net::Verdict{net::Outcome::kRetry, std::nullopt, 0, "internal error while sending (see the log)"};
+      }
       ++e.attempts;
       e.last_status = v.http_status;
       if (v.outcome == net::Outcome::kDelivered) {

@@ -5,7 +5,10 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <openssl/rand.h>
+#include <re2/re2.h>
 
+#include "sloguard/common/json_record.h"
+#include "sloguard/common/log.h"
 #include "sloguard/common/units.h"
 
 namespace sloguard::alerting {
@@ -52,50 +55,25 @@ Result<int64_t> read_time(const json& v, const std::string& field) {
   return bad(field, "must be a Unix time in seconds or RFC 3339");
 }
 
-// std::regex backtracks and recurses: a long pattern can exhaust the stack, and a
-// quantified group that itself holds a quantifier ("(a*)*") can take exponential time.
+// Patterns are stored and shown back; a bound keeps a silence a readable record.
 constexpr size_t kMaxMatcherBytes = 256;
-bool nested_quantifier(const std::string& re) {
-  std::vector<bool> group_has_quantifier;  // one per open group
-  bool last_group_quantified = false;      // the group just closed held a quantifier
-  for (size_t i = 0; i < re.size(); ++i) {
-    const char c = re[i];
-    if (c == '\\') {
-      ++i;
-      last_group_quantified = false;
-      continue;
-    }
-    const bool quantifier = c == '*' || c == '+' || c == '?' || c == '{';
-    if (quantifier && last_group_quantified) return true;
-    last_group_quantified = false;
-    if (c == '(') {
-      group_has_quantifier.push_back(false);
-    } else if (c == ')' && !group_has_quantifier.empty()) {
-      last_group_quantified = group_has_quantifier.back();
-      group_has_quantifier.pop_back();
-      if (last_group_quantified && !group_has_quantifier.empty()) group_has_quantifier.back() = true;
-    } else if (quantifier && !group_has_quantifier.empty()) {
-      group_has_quantifier.back() = true;
-    }
-  }
-  return false;
-}
 
 Result<Matcher> finish_matcher(Matcher m, const std::string& field) {
   if (m.name.empty()) return bad(field + ".name", "must not be empty");
   if (m.value.size() > kMaxMatcherBytes) {
     return bad(field + ".value", "must be at most " + std::to_string(kMaxMatcherBytes) + " bytes");
   }
-  if (m.is_regex && nested_quantifier(m.value)) {
-    return bad(field + ".value", "a repeated group that itself repeats (like (a*)*) is not allowed: it can take "
-                                 "exponential time to match");
-  }
   if (m.is_regex) {
-    try {
-      m.re = std::make_shared<const std::regex>(m.value, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      return bad(field + ".value", std::string("is not a valid regular expression: ") + e.what());
+    RE2::Options options;
+    options.set_log_errors(false);  // RE2 would print every bad pattern to stderr
+    // Checked alone first, so the error speaks of the pattern the user wrote.
+    if (RE2 alone(m.value, options); !alone.ok()) {
+      return bad(field + ".value", "is not a valid RE2 regular expression: " + alone.error());
     }
+    // Anchored as Alertmanager does, so "checkout" does not match "checkout-eu".
+    auto re = std::make_shared<const RE2>("^(?:" + m.value + ")$", options);
+    if (!re->ok()) return bad(field + ".value", "is not a valid RE2 regular expression: " + re->error());
+    m.re = std::move(re);
   }
   return m;
 }
@@ -209,7 +187,7 @@ Result<Silence> from_object(const json& j, int64_t now_ms, bool stored) {
 bool Matcher::matches(const std::map<std::string, std::string>& labels) const {
   auto it = labels.find(name);
   const std::string v = it == labels.end() ? std::string() : it->second;
-  bool m = is_regex ? std::regex_match(v, *re) : v == value;
+  bool m = is_regex ? RE2::FullMatch(v, *re) : v == value;
   return m == is_equal;
 }
 
@@ -260,30 +238,28 @@ std::string stored_json(const Silence& s) {
 }  // namespace
 
 Result<Silence> silence_from_json(const std::string& stored) {
-  json j = json::parse(stored, nullptr, false);
-  if (j.is_discarded()) return Status::Corruption("stored silence is not JSON");
-  int64_t updated = j.value("updatedAtMs", int64_t{0});
-  j.erase("updatedAtMs");
-  try {
+  return decode_record<Silence>(stored, "stored silence", [](const json& stored_j) -> Result<Silence> {
+    json j = stored_j;
+    int64_t updated = j.value("updatedAtMs", int64_t{0});
+    j.erase("updatedAtMs");
     auto s = from_object(j, updated, true);
-    if (!s.ok()) return Status::Corruption("stored silence: " + s.status().message());
-    s.value().updated_at_ms = updated;
+    if (s.ok()) s.value().updated_at_ms = updated;
     return s;
-  } catch (const json::exception& e) {
-    return Status::Corruption(std::string("stored silence: ") + e.what());
-  }
+  });
 }
 
 Status Silences::load() {
   if (!store_) return Status::OK();
   std::map<std::string, Silence> loaded;
   Status bad_entry;
-  Status s = store_->scan_state(kPrefix, [&](std::string_view, std::string_view v) {
+  Status s = store_->scan_state(kPrefix, [&](std::string_view key, std::string_view v) {
     auto sil = silence_from_json(std::string(v));
     if (sil.ok()) {
       loaded[sil.value().id] = std::move(sil).value();
     } else {
-      bad_entry = sil.status();
+      // Skipped: one bad record must not hide the other silences.
+      bad_entry = Status::Corruption(std::string(key) + ": " + sil.status().message());
+      log::error("skipping an unreadable silence", {{"key", std::string(key)}, {"error", sil.status().message()}});
     }
   });
   if (!s.ok()) return s;

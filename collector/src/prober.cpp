@@ -12,6 +12,7 @@
 #include "prober_schedule.h"
 #include "prober_transfer.h"
 #include "sloguard/collector/probe.h"
+#include "sloguard/common/background.h"
 #include "sloguard/common/log.h"
 
 namespace sloguard::collector {
@@ -59,6 +60,7 @@ struct Prober::Impl {
   }
 
   void loop(const ConfigFn& config_fn, const Sink& sink);
+  InternalErrorReporter report;
 };
 
 Prober::Prober(const Clock& clock, ProberOptions options) : impl_(std::make_unique<Impl>(clock, options)) {
@@ -107,6 +109,8 @@ void Prober::start(ConfigFn config, Sink sink) {
   });
 }
 
+void Prober::set_error_reporter(InternalErrorReporter report) { impl_->report = std::move(report); }
+
 void Prober::stop() {
   std::lock_guard<std::mutex> lock(impl_->lifecycle_mu);
   impl_->stop_locked();
@@ -123,63 +127,63 @@ void Prober::Impl::loop(const ConfigFn& config_fn, const Sink& sink) {
   uint64_t skipped = 0;  // runs not started because the previous run was still in flight
 
   while (!stopping) {
-    const auto now = std::chrono::steady_clock::now();
-    std::shared_ptr<const config::Config> cfg;
-    try {
-      cfg = config_fn();
-    } catch (const std::exception& e) {
-      log::error("prober: reading the config failed; keeping the current probes", {{"error", e.what()}});
-      cfg = current;
-    }
-    // Configs are immutable and swapped whole on reload: a new pointer is the only change.
-    if (cfg && cfg != current) {
-      current = cfg;
-      auto changes = schedule.reconcile(*cfg, now);
-      for (const auto& name : changes.removed) {
-        auto it = transfers.find(name);
-        if (it == transfers.end()) continue;
-        multi.remove(*it->second);  // a probe no longer configured reports nothing
-        transfers.erase(it);
-      }
-      if (options.reuse_connections) multi.set_max_connects(static_cast<long>(std::max<size_t>(schedule.size(), 16)));
-      if (!changes.added.empty() || !changes.changed.empty() || !changes.removed.empty()) {
-        log::info("prober: probes updated", {{"probes", std::to_string(schedule.size())},
-                                             {"added", std::to_string(changes.added.size())},
-                                             {"changed", std::to_string(changes.changed.size())},
-                                             {"removed", std::to_string(changes.removed.size())}});
-      }
-    }
-
-    for (auto& probe : schedule.take_due(now)) {
-      auto& t = transfers[probe->name];
-      if (!t) t = std::make_unique<ProbeTransfer>(options);
-      if (t->in_flight) {
-        if (skipped++ % 100 == 0) {
-          log::warn("prober: a run is still in flight when the next is due; skipping the next",
-                    {{"probe", probe->name}, {"skipped_total", std::to_string(skipped)}});
+    // Whatever escapes one pass (an allocation failure, a bug) is logged and counted; the
+    // loop waits a poll and goes on, so probing never takes the daemon down.
+    const bool ok = run_guarded("prober", report, [&] {
+      const auto now = std::chrono::steady_clock::now();
+      std::shared_ptr<const config::Config> cfg;
+      if (!run_guarded("prober", report, [&] { cfg = config_fn(); })) cfg = current;  // keep the probes
+      // Configs are immutable and swapped whole on reload: a new pointer is the only change.
+      if (cfg && cfg != current) {
+        current = cfg;
+        auto changes = schedule.reconcile(*cfg, now);
+        for (const auto& name : changes.removed) {
+          auto it = transfers.find(name);
+          if (it == transfers.end()) continue;
+          multi.remove(*it->second);  // a probe no longer configured reports nothing
+          transfers.erase(it);
         }
-        continue;
+        if (options.reuse_connections) multi.set_max_connects(static_cast<long>(std::max<size_t>(schedule.size(), 16)));
+        if (!changes.added.empty() || !changes.changed.empty() || !changes.removed.empty()) {
+          log::info("prober: probes updated", {{"probes", std::to_string(schedule.size())},
+                                               {"added", std::to_string(changes.added.size())},
+                                               {"changed", std::to_string(changes.changed.size())},
+                                               {"removed", std::to_string(changes.removed.size())}});
+        }
       }
-      t->prepare(std::move(probe), unix_seconds(clock));
-      if (t->setup_error() != CURLE_OK || !multi.add(*t)) {
-        batch.push_back(t->finish(CURLE_FAILED_INIT));
-      }
-    }
 
-    multi.perform(done);
-    for (const auto& d : done) batch.push_back(d.transfer->finish(d.code));
-    done.clear();
-    if (!batch.empty()) {
-      try {
-        sink(std::move(batch));
-      } catch (const std::exception& e) {
-        log::error("prober: the result sink failed; results dropped", {{"error", e.what()}});
+      for (auto& probe : schedule.take_due(now)) {
+        auto& t = transfers[probe->name];
+        if (!t) t = std::make_unique<ProbeTransfer>(options);
+        if (t->in_flight) {
+          if (skipped++ % 100 == 0) {
+            log::warn("prober: a run is still in flight when the next is due; skipping the next",
+                      {{"probe", probe->name}, {"skipped_total", std::to_string(skipped)}});
+          }
+          continue;
+        }
+        t->prepare(std::move(probe), unix_seconds(clock));
+        if (t->setup_error() != CURLE_OK || !multi.add(*t)) {
+          batch.push_back(t->finish(CURLE_FAILED_INIT));
+        }
       }
+
+      multi.perform(done);
+      for (const auto& d : done) batch.push_back(d.transfer->finish(d.code));
+      done.clear();
+      if (!batch.empty()) {
+        run_guarded("prober", report, [&] { sink(std::move(batch)); });  // failed: results dropped
+        batch.clear();
+      }
+
+      const auto next = schedule.next_due();
+      multi.poll(next ? wait_ms_until(*next, std::chrono::steady_clock::now()) : kMaxPollMs);
+    });
+    if (!ok) {
       batch.clear();
+      done.clear();
+      multi.poll(kMaxPollMs);
     }
-
-    const auto next = schedule.next_due();
-    multi.poll(next ? wait_ms_until(*next, std::chrono::steady_clock::now()) : kMaxPollMs);
   }
   // Runs still in flight are abandoned. Their easy handles die with `transfers` here, the
   // multi handle only after the join: take them out of it first.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <re2/re2.h>
 #include <stdexcept>
 
 #ifndef SLOGUARD_VERSION
@@ -181,11 +182,14 @@ CURLcode ProbeTransfer::configure() {
     regex_.reset();
     regex_error_.clear();
     if (!h.body_regex.empty()) {
-      try {
-        regex_.emplace(h.body_regex, std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        // The loader validates patterns; this only guards configs built in code.
-        regex_error_ = "invalid body_regex";
+      RE2::Options options;
+      options.set_log_errors(false);
+      auto re = std::make_unique<const RE2>(h.body_regex, options);
+      // The loader validates patterns; this only guards configs built in code.
+      if (re->ok()) {
+        regex_ = std::move(re);
+      } else {
+        regex_error_ = "invalid body_regex: " + re->error();
       }
     }
   }
@@ -250,15 +254,8 @@ ProbeResult ProbeTransfer::judge_answer(ProbeResult r) const {
       r.detail = regex_error_;
       return r;
     }
-    bool matched = false;
-    try {
-      matched = std::regex_search(body_, *regex_);
-    } catch (const std::regex_error&) {
-      r.outcome = ProbeOutcome::kOther;
-      r.detail = "body_regex too complex for the body";
-      return r;
-    }
-    if (!matched) {
+    // A search, not a full match: the pattern may match anywhere in the body.
+    if (!RE2::PartialMatch(body_, *regex_)) {
       r.outcome = ProbeOutcome::kBody;
       r.detail = "body does not match /" + clip(h.body_regex, kMaxQuoted) + "/";
       return r;

@@ -8,11 +8,14 @@
 #include <array>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "sloguard/collector/probe.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace sloguard::collector::detail {
 
@@ -64,7 +67,7 @@ class ProbeTransfer {
   std::array<char, CURL_ERROR_SIZE> error_{};
   // The compiled body_regex, kept across runs while the pattern stays the same.
   std::string regex_source_;
-  std::optional<std::regex> regex_;
+  std::unique_ptr<const re2::RE2> regex_;  // RE2: linear time in the body's length
   std::string regex_error_;
 };
 

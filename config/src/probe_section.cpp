@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <regex>
+#include <re2/re2.h>
 
 #include "sections.h"
 #include "sloguard/common/units.h"
@@ -219,31 +219,18 @@ void parse_expect_status(ErrorSink& errors, const Item& item, HttpProbeConfig& o
   }
 }
 
-// What std::regex said is wrong, as a phrase: "mismatched '(' and ')'". libstdc++ sets the
-// error code loosely (error_paren for "*a") but its message names the problem.
-std::string regex_problem(const std::regex_error& e) {
-  std::string m = e.what();
-  for (std::string_view tail : {" in regular expression", "."}) {
-    if (m.size() > tail.size() && m.compare(m.size() - tail.size(), tail.size(), tail) == 0) {
-      m.resize(m.size() - tail.size());
-    }
-  }
-  if (!m.empty()) m[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(m[0])));
-  return m;
-}
-
 void parse_body_check(ErrorSink& errors, const Item& item, bool regex, std::string& out) {
-  auto text = read_scalar(errors, item, regex ? "an ECMAScript regular expression" : "a string");
+  auto text = read_scalar(errors, item, regex ? "an RE2 regular expression" : "a string");
   if (!text) return;
   if (text->empty()) {
     errors.add(item.mark(), item.msg("must not be empty (leave it out to not check the body)"));
     return;
   }
   if (regex) {
-    try {
-      std::regex compiled(*text, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      errors.add(item.mark(), item.msg("invalid regular expression \"" + *text + "\": " + regex_problem(e)));
+    RE2::Options options;
+    options.set_log_errors(false);  // RE2 would print every bad pattern to stderr
+    if (RE2 compiled(*text, options); !compiled.ok()) {
+      errors.add(item.mark(), item.msg("invalid RE2 regular expression \"" + *text + "\": " + compiled.error()));
       return;
     }
   }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "json_codec.h"
+#include "sloguard/common/log.h"
 #include "sloguard/common/units.h"
 
 namespace sloguard::hooks {
@@ -192,21 +193,24 @@ Result<Deployment> DeploymentStore::create(const DeploymentRequest& req) {
 
 Result<std::vector<Deployment>> DeploymentStore::all() const {
   std::vector<Deployment> out;
-  Status bad;
-  Status s = store_.scan_state(kDeployPrefix, [&](std::string_view, std::string_view value) {
+  Status s = store_.scan_state(kDeployPrefix, [&](std::string_view key, std::string_view value) {
     auto d = detail::parse_deployment_record(value);
     if (d.ok()) {
       out.push_back(std::move(d).value());
-    } else if (bad.ok()) {
-      bad = d.status();
+    } else {
+      // Skipped: one bad record must not hide every deployment from the list and verification.
+      log::error("skipping an unreadable deployment", {{"key", std::string(key)}, {"error", d.status().message()}});
     }
   });
   if (!s.ok()) return s;
-  if (!bad.ok()) return bad;
   std::map<std::string, Verification> verdicts;
   s = store_.scan_state(kVerifyPrefix, [&](std::string_view key, std::string_view value) {
     auto v = detail::parse_verification_record(value);
-    if (v.ok()) verdicts[std::string(key.substr(kVerifyPrefix.size()))] = std::move(v).value();
+    if (v.ok()) {
+      verdicts[std::string(key.substr(kVerifyPrefix.size()))] = std::move(v).value();
+    } else {
+      log::error("skipping an unreadable verdict", {{"key", std::string(key)}, {"error", v.status().message()}});
+    }
   });
   if (!s.ok()) return s;
   for (auto& d : out) {
@@ -274,7 +278,11 @@ Result<std::optional<VerificationProgress>> DeploymentStore::progress(std::strin
   if (!raw.ok()) return raw.status();
   if (!raw->has_value()) return std::optional<VerificationProgress>();
   auto p = detail::parse_progress_record(**raw);
-  if (!p.ok()) return p.status();
+  if (!p.ok()) {
+    // The rule checks start over rather than the deployment never being judged.
+    log::error("ignoring unreadable verification progress", {{"deployment", std::string(id)}, {"error", p.status().message()}});
+    return std::optional<VerificationProgress>();
+  }
   return std::optional<VerificationProgress>(std::move(p).value());
 }
 

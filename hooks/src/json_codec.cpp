@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "sloguard/common/json_record.h"
 #include "sloguard/common/units.h"
 
 namespace sloguard::hooks::detail {
@@ -102,25 +103,27 @@ std::string deployment_record(const Deployment& d) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// Identity fields are required (a record without them cannot be listed or judged); the others
+// read as their defaults when missing, as records written by older versions lack them.
 Result<Deployment> parse_deployment_record(std::string_view text) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Status::Corruption("deployment record is not a JSON object");
-  Deployment d;
-  d.id = str(j, "id");
-  d.service = str(j, "service");
-  d.version = str(j, "version");
-  d.previous_version = str(j, "previous_version");
-  d.environment = str(j, "environment");
-  d.url = str(j, "url");
-  d.started_at = int_of(j, "started_at");
-  d.created_at = int_of(j, "created_at");
-  if (auto it = j.find("stages"); it != j.end() && it->is_array()) {
-    for (const json& st : *it) {
-      if (!st.is_object()) continue;
-      d.stages.push_back({static_cast<int>(int_of(st, "weight")), int_of(st, "duration_s") * 1000});
+  return decode_record<Deployment>(text, "deployment record", [](const json& j) {
+    Deployment d;
+    d.id = j.at("id").get<std::string>();
+    d.service = j.at("service").get<std::string>();
+    d.version = j.at("version").get<std::string>();
+    d.previous_version = str(j, "previous_version");
+    d.environment = str(j, "environment");
+    d.url = str(j, "url");
+    d.started_at = j.at("started_at").get<int64_t>();
+    d.created_at = int_of(j, "created_at");
+    if (auto it = j.find("stages"); it != j.end() && it->is_array()) {
+      for (const json& st : *it) {
+        if (!st.is_object()) continue;
+        d.stages.push_back({static_cast<int>(int_of(st, "weight")), int_of(st, "duration_s") * 1000});
+      }
     }
-  }
-  return d;
+    return d;
+  });
 }
 
 std::string verification_record(const Verification& v) {
@@ -128,21 +131,21 @@ std::string verification_record(const Verification& v) {
 }
 
 Result<Verification> parse_verification_record(std::string_view text) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Status::Corruption("verification record is not a JSON object");
-  Verification v;
-  v.outcome = str(j, "outcome");
-  v.judged_at = int_of(j, "judged_at");
-  v.baseline_kind = str(j, "baseline_kind");
-  v.failed_rule = str(j, "failed_rule");
-  if (j.contains("release") && j["release"].is_object()) v.release = parse_measurement(j["release"]);
-  if (j.contains("baseline") && j["baseline"].is_object()) v.baseline = parse_measurement(j["baseline"]);
-  if (j.contains("reasons") && j["reasons"].is_array()) {
-    for (const auto& r : j["reasons"]) {
-      if (r.is_string()) v.reasons.push_back(r.get<std::string>());
+  return decode_record<Verification>(text, "verification record", [](const json& j) {
+    Verification v;
+    v.outcome = j.at("outcome").get<std::string>();
+    v.judged_at = j.at("judged_at").get<int64_t>();
+    v.baseline_kind = str(j, "baseline_kind");
+    v.failed_rule = str(j, "failed_rule");
+    if (j.contains("release") && j["release"].is_object()) v.release = parse_measurement(j["release"]);
+    if (j.contains("baseline") && j["baseline"].is_object()) v.baseline = parse_measurement(j["baseline"]);
+    if (j.contains("reasons") && j["reasons"].is_array()) {
+      for (const auto& r : j["reasons"]) {
+        if (r.is_string()) v.reasons.push_back(r.get<std::string>());
+      }
     }
-  }
-  return v;
+    return v;
+  });
 }
 
 json rule_check_json(const RuleCheck& r) {
@@ -176,59 +179,59 @@ std::string progress_record(const VerificationProgress& p) {
 }
 
 Result<VerificationProgress> parse_progress_record(std::string_view text) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Status::Corruption("verification progress is not a JSON object");
-  auto num = [](const json& o, const char* k) {
-    auto it = o.find(k);
-    return it != o.end() && it->is_number_integer() ? it->get<int64_t>() : int64_t{0};
-  };
-  VerificationProgress p;
-  p.checked_at = num(j, "checked_at");
-  p.has_versions = j.contains("has_versions") && j["has_versions"].is_boolean() && j["has_versions"].get<bool>();
-  p.baseline_p95_ms = opt_double(j, "baseline_p95_ms");
-  p.baseline_read = j.contains("baseline_read") && j["baseline_read"].is_boolean() && j["baseline_read"].get<bool>();
-  p.error = str(j, "error");
-  if (auto it = j.find("rules"); it != j.end() && it->is_array()) {
-    for (const json& r : *it) {
-      if (!r.is_object()) continue;
-      RuleCheck c;
-      c.name = str(r, "name");
-      c.metric = str(r, "metric");
-      c.state = str(r, "state");
-      c.window_ms = num(r, "window_ms");
-      c.max = opt_double(r, "max").value_or(0);
-      c.failures_allowed = static_cast<int>(num(r, "failures_allowed"));
-      c.value = opt_double(r, "value");
-      c.requests = static_cast<uint64_t>(std::max<int64_t>(0, num(r, "requests")));
-      c.failures = static_cast<int>(num(r, "failures"));
-      c.last_failed_at = num(r, "last_failed_at");
-      c.detail = str(r, "detail");
-      p.rules.push_back(std::move(c));
+  return decode_record<VerificationProgress>(text, "verification progress", [](const json& j) {
+    auto num = [](const json& o, const char* k) {
+      auto it = o.find(k);
+      return it != o.end() && it->is_number_integer() ? it->get<int64_t>() : int64_t{0};
+    };
+    VerificationProgress p;
+    p.checked_at = j.at("checked_at").get<int64_t>();
+    p.has_versions = j.contains("has_versions") && j["has_versions"].is_boolean() && j["has_versions"].get<bool>();
+    p.baseline_p95_ms = opt_double(j, "baseline_p95_ms");
+    p.baseline_read = j.contains("baseline_read") && j["baseline_read"].is_boolean() && j["baseline_read"].get<bool>();
+    p.error = str(j, "error");
+    if (auto it = j.find("rules"); it != j.end() && it->is_array()) {
+      for (const json& r : *it) {
+        if (!r.is_object()) continue;
+        RuleCheck c;
+        c.name = str(r, "name");
+        c.metric = str(r, "metric");
+        c.state = str(r, "state");
+        c.window_ms = num(r, "window_ms");
+        c.max = opt_double(r, "max").value_or(0);
+        c.failures_allowed = static_cast<int>(num(r, "failures_allowed"));
+        c.value = opt_double(r, "value");
+        c.requests = static_cast<uint64_t>(std::max<int64_t>(0, num(r, "requests")));
+        c.failures = static_cast<int>(num(r, "failures"));
+        c.last_failed_at = num(r, "last_failed_at");
+        c.detail = str(r, "detail");
+        p.rules.push_back(std::move(c));
+      }
     }
-  }
-  return p;
+    return p;
+  });
 }
 
 Result<AuditEntry> parse_audit_record(std::string_view text) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Status::Corruption("audit record is not a JSON object");
-  AuditEntry e;
-  e.id = str(j, "id");
-  e.at_ms = static_cast<int64_t>(opt_double(j, "at").value_or(0.0) * 1000.0 + 0.5);
-  e.service = str(j, "service");
-  e.hook = str(j, "hook");
-  e.kind = str(j, "kind");
-  e.trigger = str(j, "trigger");
-  e.reason = str(j, "reason");
-  e.idempotency_key = str(j, "idempotency_key");
-  e.deployment_id = str(j, "deployment_id");
-  e.result = str(j, "result");
-  e.detail = str(j, "detail");
-  e.action = str(j, "action");
-  e.attempts = static_cast<int>(int_of(j, "attempts"));
-  e.output = str(j, "output");
-  e.message_id = str(j, "message_id");
-  return e;
+  return decode_record<AuditEntry>(text, "audit record", [](const json& j) {
+    AuditEntry e;
+    e.id = str(j, "id");
+    e.at_ms = static_cast<int64_t>(j.at("at").get<double>() * 1000.0 + 0.5);
+    e.service = j.at("service").get<std::string>();
+    e.hook = j.at("hook").get<std::string>();
+    e.kind = str(j, "kind");
+    e.trigger = str(j, "trigger");
+    e.reason = str(j, "reason");
+    e.idempotency_key = str(j, "idempotency_key");
+    e.deployment_id = str(j, "deployment_id");
+    e.result = str(j, "result");
+    e.detail = str(j, "detail");
+    e.action = str(j, "action");
+    e.attempts = static_cast<int>(int_of(j, "attempts"));
+    e.output = str(j, "output");
+    e.message_id = str(j, "message_id");
+    return e;
+  });
 }
 
 }  // namespace sloguard::hooks::detail

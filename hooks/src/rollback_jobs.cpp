@@ -9,6 +9,7 @@
 
 #include "hook_call.h"
 #include "json_codec.h"
+#include "sloguard/common/json_record.h"
 #include "sloguard/common/log.h"
 #include "sloguard/common/units.h"
 #include "sloguard/hooks/exec.h"
@@ -44,30 +45,38 @@ json job_json(const RollbackJob& j) {
           {"request", detail::request_json(j.request)}};
 }
 
+// nullopt (logged) for a record that does not decode: the job is skipped, never run half-read.
 std::optional<RollbackJob> parse_job(std::string_view key, std::string_view text) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  auto num = [&](const char* k) {
-    auto it = j.find(k);
-    return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : int64_t{0};
-  };
-  auto str = [&](const char* k) {
-    auto it = j.find(k);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  RollbackJob job;
-  job.key = std::string(key);
-  job.hook = str("hook");
-  job.state = str("state");
-  job.attempts = static_cast<int>(num("attempts"));
-  job.created_at_ms = num("created_at_ms");
-  job.next_at_ms = num("next_at_ms");
-  job.started_at_ms = num("started_at_ms");
-  job.message_id = str("message_id");
-  job.pgid = static_cast<int>(num("pgid"));
-  if (auto it = j.find("request"); it != j.end()) job.request = detail::request_from_json(*it);
-  if (job.hook.empty() || job.request.idempotency_key.empty()) return std::nullopt;
-  return job;
+  auto job = decode_record<RollbackJob>(text, "rollback job", [&](const json& j) -> Result<RollbackJob> {
+    auto num = [&](const char* k) {
+      auto it = j.find(k);
+      return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : int64_t{0};
+    };
+    auto str = [&](const char* k) {
+      auto it = j.find(k);
+      return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    RollbackJob job;
+    job.key = std::string(key);
+    job.hook = j.at("hook").get<std::string>();
+    job.state = j.at("state").get<std::string>();
+    job.attempts = static_cast<int>(num("attempts"));
+    job.created_at_ms = num("created_at_ms");
+    job.next_at_ms = num("next_at_ms");
+    job.started_at_ms = num("started_at_ms");
+    job.message_id = str("message_id");
+    job.pgid = static_cast<int>(num("pgid"));
+    job.request = detail::request_from_json(j.at("request"));
+    if (job.hook.empty() || job.request.idempotency_key.empty()) {
+      return Status::Corruption("no hook or no idempotency key");
+    }
+    return job;
+  });
+  if (!job.ok()) {
+    log::error("skipping an unreadable rollback job", {{"key", std::string(key)}, {"error", job.status().message()}});
+    return std::nullopt;
+  }
+  return std::move(job).value();
 }
 
 std::string job_key(const std::string& idempotency_key, const std::string& hook) {
@@ -128,6 +137,7 @@ struct RollbackJobs::Impl {
   std::mutex enqueue_mu;
   std::mutex listener_mu;
   HookResultListener listener;
+  InternalErrorReporter error_report;  // set before start()
 
   std::mutex wake_mu;
   std::condition_variable wake_cv;
@@ -169,7 +179,8 @@ struct RollbackJobs::Impl {
       std::lock_guard<std::mutex> lock(listener_mu);
       l = listener;
     }
-    if (l) l(req, e);
+    // The result is recorded already: a listener that throws must not make the job run again.
+    if (l) run_guarded("hook_worker", error_report, [&] { l(req, e); });
   }
 
   // Under mu: the next due job no one runs, whose service has no other rollback in flight.
@@ -251,11 +262,8 @@ struct RollbackJobs::Impl {
   // allocation failure) is logged and the job let go, to be tried again: a worker never dies.
   Step run_one(const config::Config& cfg) {
     std::optional<RollbackJob> current;
-    try {
-      return run_claimed(cfg, current);
-    } catch (const std::exception& e) {
-      log::error("a rollback job failed unexpectedly; it is tried again later", {{"error", e.what()}});
-    }
+    Step step = Step::kStuck;
+    if (run_guarded("hook_worker", error_report, [&] { step = run_claimed(cfg, current); })) return step;
     std::lock_guard<std::mutex> lock(mu);
     if (current) release(*current);
     return Step::kStuck;
@@ -399,11 +407,7 @@ struct RollbackJobs::Impl {
         seen = wakes;
       }
       std::shared_ptr<const config::Config> cfg;
-      try {
-        cfg = config ? config() : nullptr;
-      } catch (const std::exception& e) {
-        log::error("rollback worker could not read the config", {{"error", e.what()}});
-      }
+      run_guarded("hook_worker", error_report, [&] { cfg = config ? config() : nullptr; });
       Step step = cfg ? run_one(*cfg) : Step::kNone;
       if (step == Step::kRan) continue;
       std::unique_lock<std::mutex> lock(wake_mu);
@@ -418,6 +422,8 @@ RollbackJobs::RollbackJobs(store::Store& store, const Clock& clock, net::HttpSen
     : impl_(std::make_unique<Impl>(store, clock, sender)) {}
 
 RollbackJobs::~RollbackJobs() { stop(); }
+
+void RollbackJobs::set_error_reporter(InternalErrorReporter report) { impl_->error_report = std::move(report); }
 
 void RollbackJobs::set_result_listener(HookResultListener listener) {
   std::lock_guard<std::mutex> lock(impl_->listener_mu);

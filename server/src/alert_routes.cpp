@@ -184,7 +184,7 @@ void Server::Impl::dispatcher_loop() {
   std::unique_lock<std::mutex> lock(dispatcher_mu);
   while (!dispatcher_stopping) {
     lock.unlock();
-    deliver_round();
+    run_guarded("outbox", internal_errors(), [this] { deliver_round(); });
     lock.lock();
     // Retries come due by the clock; a second is the finest backoff step worth waking for.
     dispatcher_cv.wait_for(lock, std::chrono::seconds(1), [this] { return dispatcher_stopping || dispatcher_woken; });

@@ -11,6 +11,7 @@
 
 #include "http_json.h"
 #include "server_impl.h"
+#include "sloguard/common/json_record.h"
 #include "sloguard/common/log.h"
 #include "sloguard/common/units.h"
 
@@ -63,16 +64,22 @@ Status Server::Impl::load_alertmanager_alerts() {
   std::vector<std::string> expired;
   const int64_t now = clock.now_seconds();
   Status s = store->scan_state(kAlertmanagerPrefix, [&](std::string_view key, std::string_view value) {
-    json j = json::parse(value, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return;
-    AlertmanagerAlert a;
-    auto str = [&](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : ""; };
-    auto num = [&](const char* k) { return j.contains(k) && j[k].is_number_integer() ? j[k].get<int64_t>() : 0; };
-    a.service = str("service");
-    a.name = str("name");
-    a.severity = str("severity");
-    a.since = num("since");
-    a.expires_at = num("expires_at");
+    auto decoded = decode_record<AlertmanagerAlert>(value, "stored Alertmanager alert", [](const json& j) {
+      AlertmanagerAlert a;
+      a.service = j.at("service").get<std::string>();
+      a.name = j.at("name").get<std::string>();
+      a.severity = j.value("severity", "");
+      a.since = j.value("since", int64_t{0});
+      a.expires_at = j.at("expires_at").get<int64_t>();
+      return a;
+    });
+    if (!decoded.ok()) {
+      // Skipped, not fatal: the other alerts still count for the gate.
+      log::error("skipping an unreadable Alertmanager alert",
+                 {{"key", std::string(key)}, {"error", decoded.status().message()}});
+      return;
+    }
+    const AlertmanagerAlert& a = *decoded;
     if (a.expires_at <= now) {
       expired.emplace_back(key);
       return;

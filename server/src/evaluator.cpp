@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "sloguard/common/background.h"
 #include "sloguard/common/log.h"
 
 namespace sloguard::server {
@@ -52,12 +53,7 @@ void Evaluator::loop() {
     lock.unlock();
     // Whatever escapes a round (a bug, a stored record of an unexpected shape) is logged and
     // counted; the next round runs as usual, so the evaluator thread never takes the daemon down.
-    try {
-      run_once();
-    } catch (const std::exception& e) {
-      log::error("evaluation round failed unexpectedly", {{"error", e.what()}});
-      metrics_.internal_error("evaluator");
-    }
+    run_guarded("evaluator", [this](const std::string& c) { metrics_.internal_error(c); }, [this] { run_once(); });
     lock.lock();
     const auto interval = std::chrono::milliseconds(config_()->evaluation_interval_ms);
     cv_.wait_for(lock, interval, [this] { return stopping_; });

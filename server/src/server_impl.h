@@ -22,6 +22,7 @@
 #include "sloguard/collector/event_ingest.h"
 #include "sloguard/collector/probe.h"
 #include "sloguard/collector/remote_write.h"
+#include "sloguard/common/background.h"
 #include "sloguard/hooks/deployments.h"
 #include "sloguard/hooks/rollback.h"
 #include "sloguard/hooks/verification.h"
@@ -59,10 +60,14 @@ struct Server::Impl {
         outbox(store.get(), clock) {
     evaluator.set_after_round([this](const config::Config& c, const std::vector<slo::SloStatus>& statuses,
                                      double at) {
-      alert_round(c, statuses);
-      release_round(c, statuses, at);
+      // Each part on its own: an alert round that throws does not skip verification.
+      run_guarded("alert_round", internal_errors(), [&] { alert_round(c, statuses); });
+      run_guarded("verification", internal_errors(), [&] { release_round(c, statuses, at); });
     });
     source.update(*cfg);
+    outbox.set_error_reporter(internal_errors());
+    prober.set_error_reporter(internal_errors());
+    rollbacks.set_error_reporter(internal_errors());
     wire_alerting();
     rollbacks.set_result_listener([this](const hooks::RollbackRequest& req, const hooks::AuditEntry& result) {
       metrics.hook_result(req.service, result.hook, result.result);
@@ -85,6 +90,12 @@ struct Server::Impl {
     source.update(*next);
     cfg = std::move(next);
     auth = std::move(next_auth);
+  }
+
+  // Counts what escaped a background thread's unit of work in
+  // sloguard_internal_errors_total{component}.
+  InternalErrorReporter internal_errors() {
+    return [this](const std::string& component) { metrics.internal_error(component); };
   }
 
   void install_routes();  // routes.cpp

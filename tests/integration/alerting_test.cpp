@@ -259,8 +259,8 @@ TEST_CASE("silences reject bad input with the field named", "[alerting][integrat
         "matchers[0].value");
   check({{"matchers", {"slo=x"}}, {"endsAt", kT0 - 60}, {"createdBy", "a"}, {"comment", "c"}}, "endsAt");
   check({{"matchers", {"slo=x"}}, {"endsAt", kT0 + 60}, {"comment", "c"}}, "createdBy");
-  // Patterns that std::regex could take exponential time or unbounded stack on.
-  check({{"matchers", {"slo=~(.*)*z"}}, {"endsAt", kT0 + 60}, {"createdBy", "a"}, {"comment", "c"}},
+  // RE2 syntax: a lookahead (ECMAScript) is refused, the pattern is named.
+  check({{"matchers", {"slo=~(?=x)x"}}, {"endsAt", kT0 + 60}, {"createdBy", "a"}, {"comment", "c"}},
         "matchers[0].value");
   check({{"matchers", {"slo=~" + std::string(300, 'a')}}, {"endsAt", kT0 + 60}, {"createdBy", "a"}, {"comment", "c"}},
         "matchers[0].value");

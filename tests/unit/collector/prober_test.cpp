@@ -5,10 +5,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -197,7 +200,18 @@ TEST_CASE("Prober: body checks by substring and by regex") {
     p.http.body_regex = "(unclosed";
     auto r = run_one(prober, p);
     CHECK(r.outcome == ProbeOutcome::kOther);
-    CHECK(r.detail == "invalid body_regex");
+    CHECK(r.detail == "invalid body_regex: missing ): (unclosed");
+  }
+  SECTION("a pattern that backtracking engines take exponential time on is answered (RE2)") {
+    // 64 KiB of 'x' are checked; (x+)+y has 2^65536 ways to fail for a backtracking engine.
+    auto fails = http_probe("nested-miss", t.url("/big"));
+    fails.http.body_regex = "(x+)+y";
+    auto holds = http_probe("nested-hit", t.url("/big"));
+    holds.http.body_regex = "(x+)+$";
+    auto rs = prober.run({&fails, &holds});
+    CHECK(rs[0].outcome == ProbeOutcome::kBody);
+    CHECK(rs[0].detail == "body does not match /(x+)+y/");
+    CHECK(rs[1].outcome == ProbeOutcome::kSuccess);
   }
   SECTION("status is judged before the body") {
     auto p = http_probe("fail-body", t.url("/fail"));
@@ -457,6 +471,41 @@ TEST_CASE("Prober: stop() abandons a run in flight at once") {
   CHECK(std::chrono::steady_clock::now() - t0 < 500ms);
   std::lock_guard<std::mutex> lock(got.mu);
   CHECK(got.results.empty());
+}
+
+TEST_CASE("Prober: a config source or a sink that throws is counted and the loop goes on") {
+  Target t;
+  ManualClock clock(kNowMs);
+  Collector got;
+  LiveConfig live;
+  live.swap({every_second(tcp_probe("b", t.http.port()))});
+  std::atomic<int> config_calls{0}, sink_calls{0}, reported{0};
+  std::mutex component_mu;
+  std::string component;
+  Prober prober(clock);
+  prober.set_error_reporter([&](const std::string& c) {
+    std::lock_guard<std::mutex> lock(component_mu);
+    component = c;
+    ++reported;
+  });
+  auto config = live.fn();
+  auto sink = got.sink();
+  prober.start(
+      [&] {
+        if (config_calls++ == 0) throw std::runtime_error("config source broke");
+        return config();
+      },
+      [&](std::vector<ProbeResult> batch) {
+        if (sink_calls++ == 0) throw std::bad_alloc();
+        sink(std::move(batch));
+      });
+  // The first batch was thrown away by the sink; a later run of "b" still arrives.
+  REQUIRE(got.wait(10000ms, [](const auto& rs) { return Collector::has(rs, "b"); }));
+  prober.stop();
+  CHECK(reported.load() == 2);
+  CHECK(sink_calls.load() >= 2);
+  std::lock_guard<std::mutex> lock(component_mu);
+  CHECK(component == "prober");
 }
 
 // The schedule on made-up steady time: no thread, no waiting.

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <thread>
 
+#include "forwarding_store.h"
 #include "remote_write_body.h"
 #include "temp_dir.h"
 
@@ -18,41 +19,17 @@ constexpr int64_t kNow = 1767225600;
 constexpr int64_t kT0 = (kNow - 1800) * 1000;
 
 // The real store, whose write(deltas, state) can be made to fail.
-class FlakyStore final : public store::Store {
+class FlakyStore final : public sloguard::testing::ForwardingStore {
  public:
-  explicit FlakyStore(std::unique_ptr<store::Store> s) : s_(std::move(s)) {}
+  using ForwardingStore::ForwardingStore;
   std::atomic<int> fail_writes{0};
-  Result<store::SeriesId> ensure_series(const store::Labels& l) override { return s_->ensure_series(l); }
-  std::vector<store::SeriesInfo> find_series(std::string_view k, std::string_view v) const override {
-    return s_->find_series(k, v);
-  }
-  std::optional<store::SeriesId> lookup_series(const store::Labels& l) const override { return s_->lookup_series(l); }
-  Status write_rollups(const std::vector<store::RollupDelta>& d) override { return s_->write_rollups(d); }
-  using Store::scan;
-  Status scan(store::SeriesId id, store::Resolution r, int64_t from, int64_t to, store::RollupParts p,
-              const Visitor& v) const override {
-    return s_->scan(id, r, from, to, p, v);
-  }
-  Status put_state(std::string_view k, std::string_view v) override { return s_->put_state(k, v); }
-  Result<std::optional<std::string>> get_state(std::string_view k) const override { return s_->get_state(k); }
-  Status delete_state(std::string_view k) override { return s_->delete_state(k); }
-  Status write_state(const std::vector<StateWrite>& w) override { return s_->write_state(w); }
   Status write(const std::vector<store::RollupDelta>& d, const std::vector<StateWrite>& w) override {
     if (fail_writes.load() > 0) {
       --fail_writes;
       return Status::IOError("disk full (test)");
     }
-    return s_->write(d, w);
+    return ForwardingStore::write(d, w);
   }
-  Status scan_state(std::string_view p,
-                    const std::function<void(std::string_view, std::string_view)>& v) const override {
-    return s_->scan_state(p, v);
-  }
-  Status flush() override { return s_->flush(); }
-  Status compact() override { return s_->compact(); }
-
- private:
-  std::unique_ptr<store::Store> s_;
 };
 
 struct Fixture {

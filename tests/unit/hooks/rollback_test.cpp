@@ -4,6 +4,8 @@
 #include <atomic>
 #include <filesystem>
 #include <mutex>
+#include <new>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <unistd.h>
@@ -71,6 +73,10 @@ class FakeSender final : public net::HttpSender {
  public:
   Result<net::HttpResponse> send(const net::HttpRequest& req) override {
     std::lock_guard<std::mutex> lock(mu);
+    if (throw_next > 0) {
+      --throw_next;
+      throw std::runtime_error("sender broke (test)");
+    }
     requests.push_back(req);
     net::HttpResponse res;
     res.status = statuses.empty() ? 204 : statuses.front();
@@ -80,6 +86,7 @@ class FakeSender final : public net::HttpSender {
   std::mutex mu;
   std::vector<net::HttpRequest> requests;
   std::vector<int> statuses;
+  int throw_next = 0;  // this many send() calls throw
 };
 
 struct JobsFixture {
@@ -122,6 +129,15 @@ struct JobsFixture {
     REQUIRE(!h->empty());
     CHECK((*h)[0].idempotency_key == key);
     return (*h)[0].result;
+  }
+  // Workers are real threads: polls with a deadline until the sender has seen n requests.
+  bool wait_sent(size_t n) {
+    return sloguard::testing::poll_until(
+        [&] {
+          std::lock_guard<std::mutex> lock(sender.mu);
+          return sender.requests.size() >= n;
+        },
+        std::chrono::seconds(10), std::chrono::milliseconds(5));
   }
   std::string header(size_t i, const std::string& name) {
     for (const auto& [k, v] : sender.requests.at(i).headers) {
@@ -262,13 +278,7 @@ TEST_CASE("rollback jobs: workers run queued jobs off the caller's thread", "[ho
   auto shared = std::make_shared<const config::Config>(cfg);
   f.jobs->start(2, [shared] { return shared; });
   REQUIRE(f.jobs->enqueue(f.request("a")).ok());
-  // The worker is a real thread: poll with a deadline.
-  REQUIRE(sloguard::testing::poll_until(
-      [&] {
-        std::lock_guard<std::mutex> lock(f.sender.mu);
-        return !f.sender.requests.empty();
-      },
-      std::chrono::seconds(10), std::chrono::milliseconds(5)));
+  REQUIRE(f.wait_sent(1));
   f.jobs->stop();
   auto h = f.jobs->history(1);
   REQUIRE(h.ok());
@@ -348,6 +358,41 @@ TEST_CASE("rollback jobs: first-wave hook runs are duplicates and their retries 
   REQUIRE(f.sender.requests.size() == 1);
   CHECK(f.header(0, "webhook-id") == "msg_0123456789abcdef");
   CHECK((*f.jobs->history(1))[0].attempts == 3);
+}
+
+TEST_CASE("rollback workers survive a hook call that throws, count it and run the job again", "[hooks][rollback]") {
+  JobsFixture f;
+  std::atomic<int> reported{0};
+  f.jobs->set_error_reporter([&](const std::string& component) {
+    if (component == "hook_worker") ++reported;
+  });
+  f.sender.throw_next = 1;
+  auto shared = std::make_shared<const config::Config>(f.cfg);
+  f.jobs->start(1, [shared] { return shared; });
+  REQUIRE(f.jobs->enqueue(f.request("a")).ok());
+  // The throw lets the job go; the worker's next look runs it.
+  REQUIRE(f.wait_sent(1));
+  f.jobs->stop();
+  CHECK(reported.load() == 1);
+  auto h = f.jobs->history(10);
+  REQUIRE(h.ok());
+  REQUIRE_FALSE(h->empty());
+  CHECK((*h)[0].result == "succeeded");
+}
+
+TEST_CASE("rollback jobs: a result listener that throws is counted and the job does not run twice",
+          "[hooks][rollback]") {
+  JobsFixture f;
+  std::atomic<int> reported{0};
+  f.jobs->set_error_reporter([&](const std::string&) { ++reported; });
+  f.jobs->set_result_listener([](const RollbackRequest&, const AuditEntry&) { throw std::bad_alloc(); });
+  CHECK(f.run("a") == "succeeded");
+  CHECK(reported.load() == 1);
+  f.jobs->run_due(f.cfg);
+  CHECK(f.sender.requests.size() == 1);
+  auto open_jobs = f.jobs->unfinished();
+  REQUIRE(open_jobs.ok());
+  CHECK(open_jobs->empty());
 }
 
 TEST_CASE("rollback jobs: a stored record of the wrong shape is an error, not a crash", "[hooks][rollback]") {

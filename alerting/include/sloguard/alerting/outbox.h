@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "sloguard/alerting/notification.h"
+#include "sloguard/common/background.h"
 #include "sloguard/common/clock.h"
 #include "sloguard/config/alerting.h"
 #include "sloguard/store/store.h"
@@ -60,6 +61,9 @@ class Outbox {
   std::map<std::string, size_t> dead_letter_counts() const;  // by notifier
   // Called once per attempt with the notifier's name and "delivered", "retried" or "failed".
   void set_observer(std::function<void(const std::string&, const char*)> observer);
+  // Told of an exception escaping a notifier's deliver(); that attempt counts as one to retry
+  // with backoff, and the round goes on with the next notifier. Set before deliveries start.
+  void set_error_reporter(InternalErrorReporter report) { report_ = std::move(report); }
   Status prune_dead_letters(int64_t now_ms, int64_t retention_ms);
 
  private:
@@ -74,6 +78,7 @@ class Outbox {
   std::map<uint64_t, OutboxEntry> queue_;  // by seq
   std::map<uint64_t, OutboxEntry> dead_;
   std::function<void(const std::string&, const char*)> observer_;
+  InternalErrorReporter report_;
 };
 
 }  // namespace sloguard::alerting

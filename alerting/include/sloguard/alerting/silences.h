@@ -6,7 +6,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -14,13 +13,19 @@
 #include "sloguard/common/status.h"
 #include "sloguard/store/store.h"
 
+namespace re2 {
+class RE2;
+}
+
 namespace sloguard::alerting {
 
 struct Matcher {
   std::string name, value;
-  bool is_regex = false;  // value is an ECMAScript regex matched against the whole label value
+  // value is an RE2 regex matched against the whole label value (Alertmanager's ^(?:re)$),
+  // in time linear in the value's length.
+  bool is_regex = false;
   bool is_equal = true;   // false: the label must NOT match
-  std::shared_ptr<const std::regex> re;  // compiled when is_regex
+  std::shared_ptr<const re2::RE2> re;  // compiled when is_regex
   bool matches(const std::map<std::string, std::string>& labels) const;
 };
 

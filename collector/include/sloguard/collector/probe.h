@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sloguard/common/background.h"
 #include "sloguard/common/clock.h"
 #include "sloguard/config/config.h"
 
@@ -68,6 +69,9 @@ class Prober {
   // A second start() stops the running loop first. Neither start() nor stop() may be called
   // from the sink.
   void start(ConfigFn config, Sink sink);
+  // Told of each exception escaping a pass of the background loop (logged, then the loop
+  // goes on). Set before start().
+  void set_error_reporter(InternalErrorReporter report);
   void stop();  // idempotent; aborts probes in flight (no result for them) and joins the thread
 
  private:

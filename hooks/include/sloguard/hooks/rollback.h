@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sloguard/common/background.h"
 #include "sloguard/common/clock.h"
 #include "sloguard/common/status.h"
 #include "sloguard/config/config.h"
@@ -110,6 +111,9 @@ class RollbackJobs {
 
   // Replaces the listener (none by default). Set it before start().
   void set_result_listener(HookResultListener listener);
+  // Told of each exception escaping a job's run (the job is let go and tried again later) or
+  // the result listener. Set it before start().
+  void set_error_reporter(InternalErrorReporter report);
 
   // The writes that queue one job per hook of `req` that has none yet for its idempotency key.
   // Reads only; the caller writes them atomically with its own state, then calls wake().

@@ -21,6 +21,7 @@ class Status {
     kCorruption,
     kUnavailable,
     kInternal,
+    kResourceExhausted,  // a configured limit is reached; retrying the same input will not help
   };
 
   Status() = default;  // OK
@@ -33,6 +34,7 @@ class Status {
   static Status Corruption(std::string msg) { return Status(Code::kCorruption, std::move(msg)); }
   static Status Unavailable(std::string msg) { return Status(Code::kUnavailable, std::move(msg)); }
   static Status Internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
+  static Status ResourceExhausted(std::string msg) { return Status(Code::kResourceExhausted, std::move(msg)); }
 
   bool ok() const { return !state_; }
   Code code() const { return state_ ? state_->code : Code::kOk; }
@@ -43,6 +45,7 @@ class Status {
 
   bool is_invalid_argument() const { return code() == Code::kInvalidArgument; }
   bool is_not_found() const { return code() == Code::kNotFound; }
+  bool is_resource_exhausted() const { return code() == Code::kResourceExhausted; }
 
  private:
   struct State {

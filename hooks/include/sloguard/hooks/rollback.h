@@ -132,7 +132,9 @@ class RollbackJobs {
   // Returns how many attempts it made. For tests and tools; workers do the same.
   size_t run_due(const config::Config& cfg);
 
-  // Newest first; service "" = every service.
+  // Newest first; service "" = every service. Reads backwards from the newest entry and stops
+  // at the limit: `limit` entries read for every service, and for one service until it has
+  // `limit` of its own (or the log ends).
   Result<std::vector<AuditEntry>> history(size_t limit, std::string_view service = {}) const;
   // Jobs not finished yet, oldest first.
   Result<std::vector<RollbackJob>> unfinished() const;

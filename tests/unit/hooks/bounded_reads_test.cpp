@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "audit_log.h"
 #include "counting_store.h"
 #include "sloguard/hooks/deployments.h"
 #include "sloguard/hooks/rollback.h"
@@ -35,32 +36,11 @@ struct Fixture {
     real = std::move(s).value();
     store = std::make_unique<testing::CountingStore>(*real);
   }
-
-  // n audit entries, one per second from kT0, alternating between two services.
-  void write_audit(int n) {
-    std::vector<store::Store::StateWrite> batch;
-    for (int i = 0; i < n; ++i) {
-      AuditEntry e;
-      e.at_ms = kT0 + i * 1000LL;
-      char id[48];
-      std::snprintf(id, sizeof id, "%016lld-%06d", static_cast<long long>(e.at_ms), i % 1000000);
-      e.id = id;
-      e.service = i % 2 ? "search" : "checkout";
-      e.hook = "notify";
-      e.result = "succeeded";
-      batch.push_back({"audit/" + e.id, to_json(e)});
-      if (batch.size() == 5000) {
-        REQUIRE(store->write_state(batch).ok());
-        batch.clear();
-      }
-    }
-    REQUIRE(store->write_state(batch).ok());
-  }
 };
 
 TEST_CASE("hook history with a limit reads that many entries of a 100000-entry log", "[hooks][bounded]") {
   Fixture f;
-  f.write_audit(100'000);
+  REQUIRE(testing::write_audit_log(*f.store, 100'000, kT0 + 99'999 * 1000LL).ok());
   RollbackJobs jobs(*f.store, f.clock, f.sender);
 
   f.store->reset();

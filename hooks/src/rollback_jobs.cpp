@@ -537,6 +537,8 @@ size_t RollbackJobs::run_due(const config::Config& cfg) {
   return n;
 }
 
+store::StateRetention audit_retention(int64_t retention_ms) { return {std::string(kAuditPrefix), retention_ms}; }
+
 Result<std::vector<AuditEntry>> RollbackJobs::history(size_t limit, std::string_view service) const {
   // Audit keys sort by time ("audit/<ms>-<seq>"): newest first, stopping at the limit.
   std::vector<AuditEntry> all;

@@ -17,8 +17,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
     so.path = options.config->storage.path;
     so.retention_ms = options.config->storage.retention_ms;
     so.max_series_per_service = options.config->storage.max_series_per_service;
-    // Keys that start with their time (hooks/: "audit/<ms>-<seq>").
-    so.state_retention = {{"audit/", options.config->storage.audit_retention_ms}};
+    so.state_retention = {hooks::audit_retention(options.config->storage.audit_retention_ms)};
     so.clock = options.clock;
     auto st = store::open_rocksdb_store(so);
     if (!st.ok()) return st.status();

@@ -107,3 +107,34 @@ TEST_CASE("the latest deployments read back only as far as started_at allows", "
 
 }  // namespace
 }  // namespace sloguard::hooks
+
+namespace sloguard::hooks {
+namespace {
+
+TEST_CASE("the audit retention rule drops hook history older than storage.audit_retention", "[hooks][bounded]") {
+  testing::TempDir dir;
+  ManualClock clock{kT0};
+  NoSender sender;
+  store::StoreOptions o;
+  o.path = dir.str();
+  o.clock = &clock;
+  o.state_retention = {audit_retention(7LL * 86400 * 1000)};
+  auto st = store::open_rocksdb_store(o);
+  REQUIRE(st.ok());
+  store::Store& s = **st;
+  // 10 days of entries, one a day, the newest now.
+  for (int day = 0; day < 10; ++day) {
+    REQUIRE(testing::write_audit_log(s, 1, kT0 - day * 86400LL * 1000).ok());
+  }
+  RollbackJobs jobs(s, clock, sender);
+  REQUIRE(jobs.history(100)->size() == 10);
+  REQUIRE(s.flush().ok());
+  REQUIRE(s.compact().ok());
+  auto kept = jobs.history(100);
+  REQUIRE(kept.ok());
+  CHECK(kept->size() == 7);  // days 0..6; day 7 is exactly at the edge and goes
+  CHECK(kept->back().at_ms == kT0 - 6 * 86400LL * 1000);
+}
+
+}  // namespace
+}  // namespace sloguard::hooks

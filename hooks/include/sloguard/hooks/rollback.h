@@ -72,6 +72,9 @@ struct AuditEntry {
 
 // The entry as JSON text, the shape GET /api/v1/hooks/history lists and the store keeps.
 std::string to_json(const AuditEntry& e);
+// The store's retention rule for the audit log: its keys ("audit/<ms>-<seq>") hold their time,
+// so compaction drops entries older than retention_ms (storage.audit_retention).
+store::StateRetention audit_retention(int64_t retention_ms);
 
 struct HookRun {
   std::string hook;

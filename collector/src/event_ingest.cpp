@@ -82,6 +82,7 @@ const char* reject_reason_name(RejectReason r) {
     case RejectReason::kUnknownService: return "unknown_service";
     case RejectReason::kTimestampRange: return "timestamp_out_of_range";
     case RejectReason::kStorage: return "storage_error";
+    case RejectReason::kSeriesLimit: return "series_limit";
   }
   return "invalid_field";
 }
@@ -258,13 +259,24 @@ IngestOutcome EventIngestor::ingest_json(const config::Config& cfg, std::string_
   };
   uint64_t accepted = 0;
   std::unordered_map<const std::string*, uint64_t> by_service;
-  for (const auto& pe : parsed) {
+  // Every event is valid here, so parsed[i] is events[i].
+  for (size_t i = 0; i < parsed.size(); ++i) {
+    const ParsedEvent& pe = parsed[i];
     // Every event counts for its service, and for its endpoint and its version when it names them.
     const std::pair<const char*, const std::string*> dims[] = {
         {nullptr, nullptr}, {"endpoint", pe.endpoint}, {"version", pe.version}};
     for (const auto& [label, value] : dims) {
       if (label && !value) continue;
       auto sid = series_for(*pe.service, label, value);
+      if (!sid.ok() && sid.status().is_resource_exhausted()) {
+        out.reason = RejectReason::kSeriesLimit;
+        out.limited_service = *pe.service;
+        const std::string field = label ? label : "service";
+        out.errors.push_back(FieldError{static_cast<int64_t>(i), field,
+                                        "events[" + std::to_string(i) + "]." + field + ": " + sid.status().message(),
+                                        -1});
+        return out;
+      }
       if (!sid.ok()) return storage_error(sid.status());
       add_to(*sid, pe);
     }

@@ -18,6 +18,7 @@ std::string Status::to_string() const {
     case Code::kIOError: name = "IO error"; break;
     case Code::kCorruption: name = "Corruption"; break;
     case Code::kUnavailable: name = "Unavailable"; break;
+    case Code::kResourceExhausted: name = "Resource exhausted"; break;
     case Code::kInternal: name = "Internal"; break;
   }
   return std::string(name) + ": " + state_->message;

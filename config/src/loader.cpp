@@ -10,6 +10,7 @@
 #include <iterator>
 
 #include "alerting_section.h"
+#include "release_fields.h"
 #include "sections.h"
 
 namespace sloguard::config {
@@ -40,8 +41,16 @@ using detail::Item;
 
 // Returns the retention when it is valid, so SLO windows can be checked against it.
 std::optional<int64_t> parse_storage(ErrorSink& errors, const Item& item, StorageConfig& out) {
-  if (!expect_map(errors, item, "a mapping with path, retention")) return std::nullopt;
-  Fields f(errors, item, {"path", "retention"});
+  if (!expect_map(errors, item, "a mapping with path, retention, max_series_per_service, audit_retention")) {
+    return std::nullopt;
+  }
+  Fields f(errors, item, {"path", "retention", "max_series_per_service", "audit_retention"});
+  if (const Item* audit = f.get("audit_retention")) {
+    if (auto ms = detail::read_positive_duration(errors, *audit)) out.audit_retention_ms = *ms;
+  }
+  if (const Item* max = f.get("max_series_per_service")) {
+    if (auto n = detail::read_count(errors, *max, 1, 100'000'000)) out.max_series_per_service = static_cast<size_t>(*n);
+  }
   if (const Item* path = f.get("path")) {
     if (auto text = read_scalar(errors, *path, "a directory path")) {
       if (text->empty()) {

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <functional>
+#include <limits>
+#include <queue>
 #include <nlohmann/json.hpp>
 
 #include "json_codec.h"
@@ -23,6 +26,13 @@ constexpr size_t kMaxStages = 20;
 constexpr int64_t kMaxStartedAgo = 86400;  // seconds
 constexpr int64_t kMaxStartedAhead = 300;
 constexpr std::string_view kProgressPrefix = "vprog/";
+
+// GET /api/v1/deployments' order: newest started_at first, then the newer id.
+void sort_newest_first(std::vector<Deployment>& v) {
+  std::stable_sort(v.begin(), v.end(), [](const Deployment& a, const Deployment& b) {
+    return a.started_at != b.started_at ? a.started_at > b.started_at : a.id > b.id;
+  });
+}
 
 Status field_error(const std::string& field, const std::string& what) {
   return Status::InvalidArgument(field + ": " + what);
@@ -235,16 +245,46 @@ Result<std::optional<Deployment>> DeploymentStore::get(std::string_view id) cons
 }
 
 Result<std::vector<Deployment>> DeploymentStore::list(std::string_view service, size_t limit) const {
-  auto all_d = all();
-  if (!all_d.ok()) return all_d.status();
-  std::vector<Deployment> out;
-  for (auto& d : *all_d) {
-    if (service.empty() || d.service == service) out.push_back(std::move(d));
+  if (limit == std::numeric_limits<size_t>::max()) {
+    auto all_d = all();
+    if (!all_d.ok()) return all_d.status();
+    std::vector<Deployment> out;
+    for (auto& d : *all_d) {
+      if (service.empty() || d.service == service) out.push_back(std::move(d));
+    }
+    sort_newest_first(out);
+    return out;
   }
-  std::stable_sort(out.begin(), out.end(), [](const Deployment& a, const Deployment& b) {
-    return a.started_at != b.started_at ? a.started_at > b.started_at : a.id > b.id;
+  // Keys sort by creation ("deploy/<created ms>-<service>") and started_at lies within
+  // [created - 24h, created + 5m]: reading backwards, once `limit` deployments are held, one
+  // created more than 5m before the limit-th newest started_at held cannot make the list.
+  std::vector<Deployment> out;
+  if (limit == 0) return out;
+  std::priority_queue<int64_t, std::vector<int64_t>, std::greater<>> newest_started;  // the top `limit`
+  Status bad;
+  Status s = store_.scan_state_backward(kDeployPrefix, [&](std::string_view, std::string_view value) {
+    auto d = detail::parse_deployment_record(value);
+    if (!d.ok()) {
+      bad = d.status();
+      return false;
+    }
+    if (newest_started.size() >= limit && d->created_at + kMaxStartedAhead < newest_started.top()) return false;
+    if (!service.empty() && d->service != service) return true;
+    newest_started.push(d->started_at);
+    if (newest_started.size() > limit) newest_started.pop();
+    out.push_back(std::move(d).value());
+    return true;
   });
+  if (!s.ok()) return s;
+  if (!bad.ok()) return bad;
+  sort_newest_first(out);
   if (out.size() > limit) out.resize(limit);
+  for (auto& d : out) {
+    auto v = store_.get_state(std::string(kVerifyPrefix) + d.id);
+    if (!v.ok()) return v.status();
+    if (!v->has_value()) continue;
+    if (auto parsed = detail::parse_verification_record(**v); parsed.ok()) d.verification = std::move(parsed).value();
+  }
   return out;
 }
 

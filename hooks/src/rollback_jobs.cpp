@@ -543,15 +543,18 @@ size_t RollbackJobs::run_due(const config::Config& cfg) {
   return n;
 }
 
+store::StateRetention audit_retention(int64_t retention_ms) { return {std::string(kAuditPrefix), retention_ms}; }
+
 Result<std::vector<AuditEntry>> RollbackJobs::history(size_t limit, std::string_view service) const {
+  // Audit keys sort by time ("audit/<ms>-<seq>"): newest first, stopping at the limit.
   std::vector<AuditEntry> all;
-  Status s = impl_->store.scan_state(kAuditPrefix, [&](std::string_view, std::string_view value) {
+  if (limit == 0) return all;
+  Status s = impl_->store.scan_state_backward(kAuditPrefix, [&](std::string_view, std::string_view value) {
     auto e = detail::parse_audit_record(value);
     if (e.ok() && (service.empty() || e->service == service)) all.push_back(std::move(e).value());
+    return all.size() < limit;
   });
   if (!s.ok()) return s;
-  std::reverse(all.begin(), all.end());
-  if (all.size() > limit) all.resize(limit);
   return all;
 }
 

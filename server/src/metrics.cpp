@@ -49,6 +49,12 @@ Metrics::Metrics()
                             .Name("sloguard_ingest_batches_rejected_total")
                             .Help("Ingest requests rejected, by reason.")
                             .Register(*registry_)),
+      series_limited_(prometheus::BuildCounter()
+                          .Name("sloguard_series_limited_total")
+                          .Help("Events (source=events) and probe results (source=probes) refused, not stored, "
+                                "because they needed a new series and their service has "
+                                "storage.max_series_per_service series.")
+                          .Register(*registry_)),
       rw_requests_(prometheus::BuildCounter()
                        .Name("sloguard_remote_write_requests_total")
                        .Help("Prometheus remote_write requests (POST /api/v1/write), by status code.")
@@ -238,6 +244,10 @@ void Metrics::events_ingested(const std::string& service, uint64_t n) {
 void Metrics::events_rejected(const std::string& reason, uint64_t events) {
   batches_rejected_.Add({{"reason", reason}}).Increment();
   events_rejected_.Add({{"reason", reason}}).Increment(static_cast<double>(events));
+}
+
+void Metrics::series_limited(const std::string& service, const char* source, uint64_t n) {
+  series_limited_.Add({{"service", service}, {"source", source}}).Increment(static_cast<double>(n));
 }
 
 void Metrics::remote_write_request(int code) { rw_requests_.Add({{"code", std::to_string(code)}}).Increment(); }

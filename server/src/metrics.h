@@ -42,6 +42,8 @@ class Metrics {
   void observe_request(const std::string& method, const std::string& route, int code, double seconds);
   void events_ingested(const std::string& service, uint64_t n);
   void events_rejected(const std::string& reason, uint64_t events);
+  // Events or probe results refused because their service is at storage.max_series_per_service.
+  void series_limited(const std::string& service, const char* source, uint64_t n);
   // One POST /api/v1/write: its status code, samples by result, the remote series now kept
   // (and their bound), samples kept out of new endpoint/version series per service.
   void remote_write_request(int code);
@@ -86,6 +88,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& events_ingested_;
   prometheus::Family<prometheus::Counter>& events_rejected_;
   prometheus::Family<prometheus::Counter>& batches_rejected_;
+  prometheus::Family<prometheus::Counter>& series_limited_;
   prometheus::Family<prometheus::Counter>& rw_requests_;
   prometheus::Family<prometheus::Counter>& rw_samples_;
   prometheus::Family<prometheus::Counter>& rw_limited_;

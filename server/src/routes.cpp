@@ -115,6 +115,9 @@ void Server::Impl::install_routes() {
             reply(res, 202, {{"accepted", out.accepted}});
             return;
           }
+          if (out.reason == collector::RejectReason::kSeriesLimit) {
+            metrics.series_limited(out.limited_service, "events", out.event_objects);
+          }
           reject_batch(res, out, collector::reject_reason_name(out.reason));
         });
 
@@ -210,7 +213,10 @@ void Server::Impl::install_routes() {
           std::vector<collector::ProbeResult> results;
           collector::IngestOutcome out = collector::decode_probe_results(*cfg, clock, req.body, results);
           if (out.ok) {
-            if (Status s = record_probe_results(results); !s.ok()) {
+            if (Status s = record_probe_results(results); s.is_resource_exhausted()) {
+              reply_error(res, 400, s.message(), {{"reason", "series_limit"}});
+              return;
+            } else if (!s.ok()) {
               reply_error(res, 500, "storage error: " + s.message(), {{"reason", "storage_error"}});
               return;
             }

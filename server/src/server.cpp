@@ -16,6 +16,8 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
     store::StoreOptions so;
     so.path = options.config->storage.path;
     so.retention_ms = options.config->storage.retention_ms;
+    so.max_series_per_service = options.config->storage.max_series_per_service;
+    so.state_retention = {hooks::audit_retention(options.config->storage.audit_retention_ms)};
     so.clock = options.clock;
     auto st = store::open_rocksdb_store(so);
     if (!st.ok()) return st.status();
@@ -188,6 +190,11 @@ std::vector<const config::ProbeConfig*> Server::Impl::all_probes(const config::C
 Status Server::Impl::record_probe_results(const std::vector<collector::ProbeResult>& results) {
   auto cfg = config();
   Status s = collector::write_probe_results(*store, *cfg, results);
+  if (s.is_resource_exhausted()) {
+    for (const auto& r : results) {
+      if (const config::ProbeConfig* p = cfg->find_probe(r.probe)) metrics.series_limited(p->service, "probes", 1);
+    }
+  }
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> lock(probes_mu);
   for (const auto& r : results) {

@@ -1,6 +1,8 @@
 #include "retention_filter.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <rocksdb/slice.h>
 
@@ -50,7 +52,59 @@ class RetentionFilterFactory final : public rocksdb::CompactionFilterFactory {
   int64_t bucket_seconds_;
 };
 
+class StateRetentionFilter final : public rocksdb::CompactionFilter {
+ public:
+  // cutoffs: (prefix, first kept ms) per rule.
+  explicit StateRetentionFilter(std::vector<std::pair<std::string, int64_t>> cutoffs) : cutoffs_(std::move(cutoffs)) {}
+
+  const char* Name() const override { return "sloguard.StateRetentionFilter"; }
+
+  Decision FilterV2(int /*level*/, const rocksdb::Slice& key, ValueType type, const rocksdb::Slice& /*value*/,
+                    std::string* /*new_value*/, std::string* /*skip_until*/) const override {
+    if (type != ValueType::kValue) return Decision::kKeep;
+    std::string_view k(key.data(), key.size());
+    for (const auto& [prefix, first_kept] : cutoffs_) {
+      if (!k.starts_with(prefix)) continue;
+      int64_t ms = 0;
+      size_t digits = 0;
+      for (size_t i = prefix.size(); i < k.size() && digits < 18 && k[i] >= '0' && k[i] <= '9'; ++i, ++digits) {
+        ms = ms * 10 + (k[i] - '0');
+      }
+      return digits > 0 && ms < first_kept ? Decision::kRemove : Decision::kKeep;
+    }
+    return Decision::kKeep;
+  }
+
+ private:
+  std::vector<std::pair<std::string, int64_t>> cutoffs_;
+};
+
+class StateRetentionFilterFactory final : public rocksdb::CompactionFilterFactory {
+ public:
+  StateRetentionFilterFactory(const Clock& clock, std::vector<StateRetention> rules)
+      : clock_(clock), rules_(std::move(rules)) {}
+
+  const char* Name() const override { return "sloguard.StateRetentionFilterFactory"; }
+
+  std::unique_ptr<rocksdb::CompactionFilter> CreateCompactionFilter(
+      const rocksdb::CompactionFilter::Context& /*context*/) override {
+    std::vector<std::pair<std::string, int64_t>> cutoffs;
+    const int64_t now = clock_.now_ms();
+    for (const auto& r : rules_) cutoffs.emplace_back(r.prefix, now - r.retention_ms + 1);
+    return std::make_unique<StateRetentionFilter>(std::move(cutoffs));
+  }
+
+ private:
+  const Clock& clock_;
+  std::vector<StateRetention> rules_;
+};
+
 }  // namespace
+
+std::shared_ptr<rocksdb::CompactionFilterFactory> make_state_retention_filter_factory(
+    const Clock& clock, std::vector<StateRetention> rules) {
+  return std::make_shared<StateRetentionFilterFactory>(clock, std::move(rules));
+}
 
 std::shared_ptr<rocksdb::CompactionFilterFactory> make_retention_filter_factory(const Clock& clock,
                                                                                 int64_t retention_ms,

@@ -5,10 +5,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include <rocksdb/compaction_filter.h>
 
 #include "sloguard/common/clock.h"
+#include "sloguard/store/store.h"
 
 namespace sloguard::store {
 
@@ -16,5 +18,10 @@ namespace sloguard::store {
 std::shared_ptr<rocksdb::CompactionFilterFactory> make_retention_filter_factory(const Clock& clock,
                                                                                 int64_t retention_ms,
                                                                                 int64_t bucket_seconds);
+
+// Retention for the state column family: entries of each rule's prefix whose key time is
+// at or before now - retention are dropped; every other entry is kept.
+std::shared_ptr<rocksdb::CompactionFilterFactory> make_state_retention_filter_factory(
+    const Clock& clock, std::vector<StateRetention> rules);
 
 }  // namespace sloguard::store

@@ -86,6 +86,10 @@ DbLayout make_db_layout(const StoreOptions& options) {
 
   rocksdb::ColumnFamilyOptions state = base_family(cache, /*prefix_bloom=*/false);
   state.write_buffer_size = kStateWriteBufferBytes;
+  if (!options.state_retention.empty()) {
+    state.compaction_filter_factory = make_state_retention_filter_factory(*options.clock, options.state_retention);
+    state.periodic_compaction_seconds = kPeriodicCompactionSeconds;
+  }
   rocksdb::ColumnFamilyOptions plain = base_family(cache, /*prefix_bloom=*/false);
   plain.write_buffer_size = kStateWriteBufferBytes;
 

@@ -17,6 +17,11 @@ Result<std::unique_ptr<Store>> RocksDbStore::open(const StoreOptions& options) {
   if (options.path.empty()) return Status::InvalidArgument("store path must not be empty");
   if (options.retention_ms <= 0) return Status::InvalidArgument("store retention must be positive");
   if (options.clock == nullptr) return Status::InvalidArgument("store clock must not be null");
+  for (const auto& r : options.state_retention) {
+    if (r.prefix.empty() || r.retention_ms <= 0) {
+      return Status::InvalidArgument("state retention needs a prefix and a positive retention (prefix \"" + r.prefix + "\")");
+    }
+  }
 
   std::error_code ec;
   std::filesystem::create_directories(options.path, ec);
@@ -46,7 +51,7 @@ Result<std::unique_ptr<Store>> RocksDbStore::open(const StoreOptions& options) {
   store->day_cf_ = store->handles_[3];
   store->state_cf_ = store->handles_[5];
 
-  store->series_ = std::make_unique<SeriesDictionary>(raw_db, store->state_cf_);
+  store->series_ = std::make_unique<SeriesDictionary>(raw_db, store->state_cf_, options.max_series_per_service);
   if (Status st = store->series_->load(); !st.ok()) return st;
   log::info("store opened", {{"path", options.path}, {"series", std::to_string(store->series_->size())}});
   return std::unique_ptr<Store>(std::move(store));

@@ -28,6 +28,7 @@ class RocksDbStore final : public Store {
     return series_->find(key, value);
   }
   std::optional<SeriesId> lookup_series(const Labels& labels) const override { return series_->lookup(labels); }
+  size_t series_count(std::string_view service) const override { return series_->count(service); }
 
   Status write_rollups(const std::vector<RollupDelta>& deltas) override;
   using Store::scan;
@@ -41,6 +42,7 @@ class RocksDbStore final : public Store {
   Status write(const std::vector<RollupDelta>& deltas, const std::vector<StateWrite>& state) override;
   Status scan_state(std::string_view prefix,
                     const std::function<void(std::string_view key, std::string_view value)>& visit) const override;
+  Status scan_state_backward(std::string_view prefix, const StateVisitorWhile& visit) const override;
 
   Status flush() override;
   Status compact() override;

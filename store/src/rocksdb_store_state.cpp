@@ -90,4 +90,23 @@ Status RocksDbStore::scan_state(std::string_view prefix,
   return it->status().ok() ? Status::OK() : from_rocksdb(it->status(), "scan state " + std::string(prefix));
 }
 
+Status RocksDbStore::scan_state_backward(std::string_view prefix, const StateVisitorWhile& visit) const {
+  if (prefix.empty()) return Status::InvalidArgument("scan_state_backward needs a prefix");
+  // The first key past the prefix is the prefix with its last byte incremented (no 0xff
+  // prefixes here: every prefix is a name ending in '/').
+  std::string upper(prefix);
+  upper.back() = static_cast<char>(static_cast<unsigned char>(upper.back()) + 1);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, state_cf_));
+  for (it->SeekToLast(); it->Valid(); it->Prev()) {
+    std::string_view key(it->key().data(), it->key().size());
+    if (!key.starts_with(prefix)) break;
+    if (is_internal(key)) continue;
+    if (!visit(key, std::string_view(it->value().data(), it->value().size()))) break;
+  }
+  return it->status().ok() ? Status::OK() : from_rocksdb(it->status(), "scan state backward " + std::string(prefix));
+}
+
 }  // namespace sloguard::store

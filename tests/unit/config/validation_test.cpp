@@ -135,7 +135,7 @@ slos: oops
 evaluation_interval: [1s]
 )");
   require_error_at(r, 1, 9, "server: expected a mapping with listen, max_body_bytes, auth, got \"5\"");
-  require_error_at(r, 2, 10, "storage: expected a mapping with path, retention, got a list");
+  require_error_at(r, 2, 10, "storage: expected a mapping with path, retention, max_series_per_service, audit_retention, got a list");
   require_error_at(r, 3, 11, "services: expected a list of services like {name: checkout}, got a mapping");
   require_error_at(r, 4, 7, "slos: expected a list of SLOs, got \"oops\"");
   require_error_at(r, 5, 22, "evaluation_interval: expected a duration like 30d, 6h or 15s, got a list");

@@ -31,6 +31,8 @@ class StoreFixture {
     o.path = dir_.str();
     o.clock = &clock_;
     o.retention_ms = retention_ms_;
+    o.max_series_per_service = max_series_per_service_;
+    o.state_retention = state_retention_;
     return o;
   }
 
@@ -58,6 +60,8 @@ class StoreFixture {
   sloguard::testing::TempDir dir_;
   ManualClock clock_;
   int64_t retention_ms_ = 35LL * 86400 * 1000;
+  size_t max_series_per_service_ = 10000;
+  std::vector<StateRetention> state_retention_;
   std::unique_ptr<Store> store_;
 };
 

@@ -19,6 +19,7 @@ enum class RejectReason {
   kUnknownService,  // service not in the config
   kTimestampRange,  // too far in the future or older than retention
   kStorage,         // the store failed (500)
+  kSeriesLimit,     // an event needs a new series and its service has max_series_per_service
 };
 const char* reject_reason_name(RejectReason r);
 
@@ -36,6 +37,7 @@ struct IngestOutcome {
   std::vector<std::pair<std::string, uint64_t>> accepted_by_service;  // when ok
   RejectReason reason = RejectReason::kInvalidField;  // when !ok
   std::vector<FieldError> errors;  // when !ok; at most kMaxReportedErrors, first error first
+  std::string limited_service;     // the service at its series limit, when reason is kSeriesLimit
 };
 
 inline constexpr size_t kMaxReportedErrors = 20;
@@ -55,6 +57,9 @@ class EventIngestor {
   // stored whole (one atomic write) or not at all. Each event lands in the series
   // {service} and, when it names them, {service, endpoint} and {service, version}: its status
   // count, its latency in the sketch, and exact counts at the service's latency thresholds.
+  // An event that needs a new series when its service already has the store's
+  // max_series_per_service rejects the batch (kSeriesLimit, naming its index and field);
+  // series made for earlier events of that batch stay, empty, within the limit.
   IngestOutcome ingest_json(const config::Config& cfg, std::string_view body);
 
  private:

@@ -22,6 +22,7 @@ class [[nodiscard]] Status {
     kCorruption,
     kUnavailable,
     kInternal,
+    kResourceExhausted,  // a configured limit is reached; retrying the same input will not help
   };
 
   Status() = default;  // OK
@@ -34,6 +35,7 @@ class [[nodiscard]] Status {
   static Status Corruption(std::string msg) { return Status(Code::kCorruption, std::move(msg)); }
   static Status Unavailable(std::string msg) { return Status(Code::kUnavailable, std::move(msg)); }
   static Status Internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
+  static Status ResourceExhausted(std::string msg) { return Status(Code::kResourceExhausted, std::move(msg)); }
 
   bool ok() const { return !state_; }
   Code code() const { return state_ ? state_->code : Code::kOk; }
@@ -44,6 +46,7 @@ class [[nodiscard]] Status {
 
   bool is_invalid_argument() const { return code() == Code::kInvalidArgument; }
   bool is_not_found() const { return code() == Code::kNotFound; }
+  bool is_resource_exhausted() const { return code() == Code::kResourceExhausted; }
 
  private:
   struct State {

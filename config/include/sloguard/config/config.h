@@ -43,6 +43,12 @@ struct ServerConfig {
 struct StorageConfig {
   std::string path = "./data";                    // Default: ./data
   int64_t retention_ms = 35LL * 86400 * 1000;     // Default: 35d
+  // Default: 10000. Series per service (its own, one per endpoint, version, probe); events
+  // that would create more are refused. Read when the store opens (a reload keeps the old).
+  size_t max_series_per_service = 10000;
+  // Default: 400d. Rollback hook audit entries (GET /api/v1/hooks/history) older than this
+  // are dropped by compaction.
+  int64_t audit_retention_ms = 400LL * 86400 * 1000;
 };
 
 // A probe sloguard runs itself: an HTTP request or a TCP connect, every interval.

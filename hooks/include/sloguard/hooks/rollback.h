@@ -73,6 +73,9 @@ struct AuditEntry {
 
 // The entry as JSON text, the shape GET /api/v1/hooks/history lists and the store keeps.
 std::string to_json(const AuditEntry& e);
+// The store's retention rule for the audit log: its keys ("audit/<ms>-<seq>") hold their time,
+// so compaction drops entries older than retention_ms (storage.audit_retention).
+store::StateRetention audit_retention(int64_t retention_ms);
 
 struct HookRun {
   std::string hook;
@@ -136,7 +139,9 @@ class RollbackJobs {
   // Returns how many attempts it made. For tests and tools; workers do the same.
   size_t run_due(const config::Config& cfg);
 
-  // Newest first; service "" = every service.
+  // Newest first; service "" = every service. Reads backwards from the newest entry and stops
+  // at the limit: `limit` entries read for every service, and for one service until it has
+  // `limit` of its own (or the log ends).
   Result<std::vector<AuditEntry>> history(size_t limit, std::string_view service = {}) const;
   // Jobs not finished yet, oldest first.
   Result<std::vector<RollbackJob>> unfinished() const;

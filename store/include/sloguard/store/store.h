@@ -42,16 +42,22 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // Id of the series with exactly these labels; a new series is persisted (synchronously,
-  // before returning) and given the next id (ids start at 1 and are never reused).
+  // Id of the series with exactly these labels; a new series is given the next id (ids start
+  // at 1 and are never reused) and written to the WAL before returning, ahead of any data that
+  // uses it (no fsync of its own: see series_dictionary.h).
   // InvalidArgument for an empty label set, an empty label name, or a name or value holding
-  // the bytes 0x1e or 0x1f. Thread-safe. Never reads the rollups.
+  // the bytes 0x1e or 0x1f. ResourceExhausted, nothing created, when the series would be new
+  // and its service (label "service") already has max_series_per_service series; the message
+  // names the service and the limit. Thread-safe. Never reads the rollups.
   virtual Result<SeriesId> ensure_series(const Labels& labels) = 0;
   // Series whose label `key` equals `value` (e.g. every series of service "checkout"), from
   // the in-memory dictionary. Thread-safe.
   virtual std::vector<SeriesInfo> find_series(std::string_view key, std::string_view value) const = 0;
   // Id of the series with exactly these labels, if it exists. Thread-safe.
   virtual std::optional<SeriesId> lookup_series(const Labels& labels) const = 0;
+  // How many series have label "service" equal to service (what max_series_per_service caps).
+  // Thread-safe.
+  virtual size_t series_count(std::string_view service) const { return find_series("service", service).size(); }
 
   // Merges every delta into its minute, hour and day buckets, all in one atomic write:
   // either all of it is stored or none. Returns only after the write is in the WAL.
@@ -95,10 +101,34 @@ class Store {
   virtual Status scan_state(std::string_view prefix,
                             const std::function<void(std::string_view key, std::string_view value)>& visit) const = 0;
 
+  // Visits state entries whose key starts with prefix in descending key order, until visit
+  // returns false: "the newest n" of a prefix whose keys sort by time reads n entries, not
+  // the prefix. Internal keys are skipped as in scan_state. Thread-safe. The default reads
+  // the whole prefix first (for test doubles); the RocksDB store iterates backwards.
+  using StateVisitorWhile = std::function<bool(std::string_view key, std::string_view value)>;
+  virtual Status scan_state_backward(std::string_view prefix, const StateVisitorWhile& visit) const {
+    std::vector<std::pair<std::string, std::string>> all;
+    Status s = scan_state(prefix, [&](std::string_view k, std::string_view v) { all.emplace_back(k, v); });
+    if (!s.ok()) return s;
+    for (auto it = all.rbegin(); it != all.rend(); ++it) {
+      if (!visit(it->first, it->second)) break;
+    }
+    return Status::OK();
+  }
+
   // Flushes memtables to disk (used at shutdown and by tests).
   virtual Status flush() = 0;
   // Compacts every column family now, which drops data older than retention (tests, admin).
   virtual Status compact() = 0;
+};
+
+// A state prefix whose keys hold their time: "<prefix><Unix ms, decimal>..." (audit/ is
+// "audit/<ms>-<seq>"). Compaction drops its entries older than retention_ms; the key must
+// say it, since a compaction sees one entry at a time. Keys that do not start with digits
+// after the prefix are kept.
+struct StateRetention {
+  std::string prefix;
+  int64_t retention_ms = 0;
 };
 
 struct StoreOptions {
@@ -106,6 +136,10 @@ struct StoreOptions {
   int64_t retention_ms = 35LL * 86400 * 1000;    // Default: 35d. Buckets older are dropped by compaction.
   const Clock* clock = &SystemClock::instance(); // Default: the system clock. Decides "older";
                                                  // must outlive the store.
+  // Default: 10000. The most series one service (label "service") may have: its own, and one
+  // per endpoint, version or probe. 0: no limit. Series stored before a lower limit stay.
+  size_t max_series_per_service = 10000;
+  std::vector<StateRetention> state_retention;  // Default: none (state is kept until deleted).
   bool sync_writes = false;  // Default: false. The WAL is written before a write returns, so
                              // acknowledged data survives kill -9; true also survives power loss.
 };

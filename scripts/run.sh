@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-SLOGUARD_BUILD_DIR="${SLOGUARD_BUILD_DIR:-build-release}" scripts/build.sh Release
+# Only the binary it runs: tests and benches are not built.
+SLOGUARD_TARGETS=sloguard SLOGUARD_BUILD_DIR="${SLOGUARD_BUILD_DIR:-build-release}" scripts/build.sh Release
 exec "${SLOGUARD_BUILD_DIR:-build-release}/cli/sloguard" serve --config config/examples/quickstart.yaml \
   --storage.path "${SLOGUARD_DATA:-./data}" "$@"

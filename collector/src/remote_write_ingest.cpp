@@ -423,7 +423,10 @@ store::SeriesId RemoteWriteIngestor::Impl::ensure_labelled(const std::string& se
   }
   auto id = store.ensure_series(labels);
   if (!id.ok()) {
-    log::warn("remote_write: series not created", {{"service", service}, {"error", id.status().message()}});
+    // The store's per-service cap is counted per sample (series_limited), not logged per sample.
+    if (!id.status().is_resource_exhausted()) {
+      log::warn("remote_write: series not created", {{"service", service}, {"error", id.status().message()}});
+    }
     limited = true;
     return 0;
   }

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <thread>
 #include <cmath>
+#include <exception>
 
 #include "sloguard/common/units.h"
 #include "sloguard/slo/calendar.h"
@@ -253,7 +254,16 @@ std::vector<Result<SloStatus>> Engine::evaluate_all(const config::Config& cfg, d
   const std::shared_ptr<const RoundReads> reads = source_.prepare_round(cfg, align_to_minute(at));
   auto work = [&] {
     RoundScope scope(reads.get());
-    for (size_t i; (i = next.fetch_add(1)) < n;) results[i].emplace(evaluate(cfg, cfg.slos[i], at));
+    for (size_t i; (i = next.fetch_add(1)) < n;) {
+      // One SLO that throws becomes an error value for that SLO; the round and its threads go on.
+      try {
+        results[i].emplace(evaluate(cfg, cfg.slos[i], at));
+      } catch (const std::exception& e) {
+        results[i].emplace(Status::Internal("evaluating SLO '" + cfg.slos[i].name + "': " + e.what()));
+      } catch (...) {
+        results[i].emplace(Status::Internal("evaluating SLO '" + cfg.slos[i].name + "': unknown exception"));
+      }
+    }
   };
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   // Below a few dozen SLOs a thread costs more than it saves.

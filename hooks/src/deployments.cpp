@@ -261,12 +261,11 @@ Result<std::vector<Deployment>> DeploymentStore::list(std::string_view service, 
   std::vector<Deployment> out;
   if (limit == 0) return out;
   std::priority_queue<int64_t, std::vector<int64_t>, std::greater<>> newest_started;  // the top `limit`
-  Status bad;
-  Status s = store_.scan_state_backward(kDeployPrefix, [&](std::string_view, std::string_view value) {
+  Status s = store_.scan_state_backward(kDeployPrefix, [&](std::string_view key, std::string_view value) {
     auto d = detail::parse_deployment_record(value);
-    if (!d.ok()) {
-      bad = d.status();
-      return false;
+    if (!d.ok()) {  // skipped, as all() does: one bad record must not hide the rest
+      log::error("skipping an unreadable deployment", {{"key", std::string(key)}, {"error", d.status().message()}});
+      return true;
     }
     if (newest_started.size() >= limit && d->created_at + kMaxStartedAhead < newest_started.top()) return false;
     if (!service.empty() && d->service != service) return true;
@@ -276,7 +275,6 @@ Result<std::vector<Deployment>> DeploymentStore::list(std::string_view service, 
     return true;
   });
   if (!s.ok()) return s;
-  if (!bad.ok()) return bad;
   sort_newest_first(out);
   if (out.size() > limit) out.resize(limit);
   for (auto& d : out) {
